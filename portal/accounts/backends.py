@@ -1,0 +1,5 @@
+from digid_eherkenning.mock.backends import DigiDBackend
+
+
+class DigiDMockBackend(DigiDBackend):
+    pass

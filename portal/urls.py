@@ -1,0 +1,27 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
+
+from portal.core import views as core_views
+
+handler400 = "portal.core.views.bad_request"
+handler403 = "portal.core.views.permission_denied"
+handler404 = "portal.core.views.page_not_found"
+handler500 = "portal.core.views.server_error"
+
+urlpatterns = [
+    path("", include("portal.core.urls")),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("beheer/", admin.site.urls),
+    path("account/", include("allauth.urls")),
+    path("", include("portal.accounts.urls")),
+    path("api/v1/", include("portal.api_urls")),
+]
+
+if settings.DIGID_MODE == "mock":
+    urlpatterns += [path("digid/", include("portal.accounts.digid_mock_urls"))]
+else:
+    urlpatterns += [path("", include("digid_eherkenning.urls"))]
