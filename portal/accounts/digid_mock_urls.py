@@ -1,2 +1,5 @@
+from django.urls import path
+from django.views.generic import RedirectView
+
 app_name = "digid"
-urlpatterns = []
+urlpatterns = [path("login/", RedirectView.as_view(url="/"), name="login")]

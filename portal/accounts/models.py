@@ -13,14 +13,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     never stored). Organisation members and staff log in with a verified e-mail address.
     """
 
-    email = models.EmailField(_("e-mailadres"), unique=True, null=True, blank=True)
-    display_name = models.CharField(_("weergavenaam"), max_length=100, blank=True)
+    email = models.EmailField(_("e-mail address"), unique=True, null=True, blank=True)
+    display_name = models.CharField(_("display name"), max_length=100, blank=True)
     bsn_pseudonym = models.CharField(
-        _("DigiD-pseudoniem"), max_length=64, unique=True, null=True, blank=True, editable=False
+        _("DigiD pseudonym"), max_length=64, unique=True, null=True, blank=True, editable=False
     )
-    is_staff = models.BooleanField(_("medewerker"), default=False)
-    is_active = models.BooleanField(_("actief"), default=True)
-    date_joined = models.DateTimeField(_("aangemaakt op"), default=timezone.now)
+    is_staff = models.BooleanField(_("staff status"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
 
     objects = UserManager()
     digid_objects = DigidManager()
@@ -30,8 +30,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     REQUIRED_FIELDS = []
 
     class Meta:
-        verbose_name = _("gebruiker")
-        verbose_name_plural = _("gebruikers")
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
 
     def __str__(self):
         return self.get_short_name()
@@ -48,4 +48,4 @@ class User(AbstractBaseUser, PermissionsMixin):
             return self.display_name
         if self.email:
             return self.email
-        return str(_("Inwoner"))
+        return str(_("Resident"))
