@@ -21,3 +21,19 @@ def _isolated_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery_unless_worker_test(request):
+    """Tasks run in-process, except in tests marked `worker`, which prove the real worker runs them.
+
+    In CI's second pass CELERY_BROKER_URL points at Redis; without this, a task queued by an
+    ordinary test would run later in the worker, against whatever the database then holds.
+    """
+    from portal.celery import app
+
+    eager = "worker" not in request.keywords
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = eager
+    yield
+    app.conf.task_always_eager = previous

@@ -1,0 +1,92 @@
+"""`make bench`: server-side response times of the main pages, as one JSON document.
+
+Runs in-process with Django's test client against a fresh SQLite database filled with the
+demo data (or against DATABASE_URL when set), so the figures measure our code and queries,
+not the network. Each page is requested WARMUP times, then ROUNDS times measured.
+"""
+
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+WARMUP, ROUNDS = 5, 50
+
+
+def _setup_django():
+    if "DATABASE_URL" not in os.environ:
+        db_file = Path(tempfile.mkdtemp()) / "bench.sqlite3"
+        os.environ["DATABASE_URL"] = f"sqlite:///{db_file}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+    call_command("load_demo", verbosity=0)
+
+
+def _measure(client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(WARMUP):
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+    durations = []
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)
+    for _ in range(ROUNDS):
+        started = time.perf_counter()
+        client.get(url)
+        durations.append((time.perf_counter() - started) * 1000)
+    durations.sort()
+    return {
+        "url": url,
+        "median_ms": round(statistics.median(durations), 2),
+        "p95_ms": round(durations[int(len(durations) * 0.95) - 1], 2),
+        "queries": len(queries.captured_queries),
+    }
+
+
+def main():
+    _setup_django()
+    from django.conf import settings
+    from django.test import Client
+
+    from portal.accounts.models import User
+
+    anonymous = Client()
+    member = Client()
+    member.force_login(User.objects.get(email="moderator@demo.stadsmakers.nl"))
+    pages = {
+        "home_anonymous": (anonymous, "/"),
+        "home_logged_in": (member, "/"),
+        "login_choice": (anonymous, "/inloggen/"),
+        "healthz": (anonymous, "/healthz"),
+        "notifications": (member, "/meldingen/"),
+        "api_me": (member, "/api/v1/me/"),
+        "api_schema": (anonymous, "/api/v1/schema/"),
+    }
+    figures = {name: _measure(client, url) for name, (client, url) in pages.items()}
+    print(
+        json.dumps(
+            {
+                "benchmark": "pages",
+                "database": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
+                "rounds": ROUNDS,
+                "pages": figures,
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
