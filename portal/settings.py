@@ -78,8 +78,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "portal.accounts.middleware.DigiDSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After messages: an expired DigiD session is ended with a message.
+    "portal.accounts.middleware.DigiDSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -101,6 +102,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.core.context_processors.site",
+                "portal.core.context_processors.notifications",
             ],
         },
     },
@@ -152,6 +154,8 @@ if DIGID_MODE == "mock" and not DEBUG and not DIGID_MOCK_ALLOWED_WITHOUT_DEBUG:
     )
 # Level requested from DigiD in SAML mode (with comparison "minimum"), and recorded for the session.
 DIGID_SAML_LOA = env("DIGID_SAML_LOA", default="midden")
+if DIGID_SAML_LOA not in {"basis", "midden", "substantieel", "hoog"}:
+    raise ImproperlyConfigured("DIGID_SAML_LOA must be basis, midden, substantieel or hoog.")
 # DigiD requires sessions to end after at most 15 minutes of inactivity (DigiDCheck 2.2 T14).
 DIGID_SESSION_AGE = env.int("DIGID_SESSION_AGE", default=15 * 60)
 DIGID_MOCK_APP_TITLE = "Stadsmakers"
@@ -165,6 +169,8 @@ AUTHENTICATION_BACKENDS.append(
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+# Adds "your name" to the signup form (the adapter stores it as User.display_name).
+ACCOUNT_SIGNUP_FORM_CLASS = "portal.accounts.forms.SignupForm"
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_GET = False
@@ -232,15 +238,16 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 REST_FRAMEWORK = {
+    # Token first: its WWW-Authenticate header makes "not logged in" a 401 instead of a 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
-    "DEFAULT_PAGINATION_CLASS": "portal.core.api.StandardPagination",
+    "DEFAULT_PAGINATION_CLASS": "portal.core.drf.StandardPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "portal.core.api.json_exception_handler",
+    "EXCEPTION_HANDLER": "portal.core.drf.json_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
@@ -248,6 +255,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_THROTTLE_ANON", default="120/min"),
         "user": env("API_THROTTLE_USER", default="600/min"),
+        # POST /api/v1/auth/token/ (password guessing), per client IP.
+        "auth_token": env("API_THROTTLE_AUTH_TOKEN", default="10/min"),
     },
 }
 SPECTACULAR_SETTINGS = {
@@ -271,7 +280,7 @@ CSRF_COOKIE_SECURE = not DEBUG
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = False
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=not DEBUG)
 if env.bool("DJANGO_BEHIND_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CONTENT_SECURITY_POLICY = {

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
@@ -9,6 +10,12 @@ handler400 = "portal.core.views.bad_request"
 handler403 = "portal.core.views.permission_denied"
 handler404 = "portal.core.views.page_not_found"
 handler500 = "portal.core.views.server_error"
+
+# The admin has no login form of its own: staff log in through allauth's e-mail login, which is
+# rate limited and requires a verified address; non-staff then get the admin's refusal page.
+admin.site.login = login_required(admin.site.login)
+admin.site.site_header = "Stadsmakers beheer"
+admin.site.site_title = "Stadsmakers beheer"
 
 urlpatterns = [
     path("", include("portal.core.urls")),
@@ -24,4 +31,4 @@ urlpatterns = [
 if settings.DIGID_MODE == "mock":
     urlpatterns += [path("digid/", include("portal.accounts.digid_mock_urls"))]
 else:
-    urlpatterns += [path("", include("digid_eherkenning.urls"))]
+    urlpatterns += [path("", include("portal.accounts.digid_saml_urls"))]

@@ -1,10 +1,27 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import TemplateView
+
+from portal.accounts import views
+
+organisation_patterns = (
+    [
+        path("", views.OrganisationListView.as_view(), name="organisation_list"),
+        path("nieuw/", views.OrganisationCreateView.as_view(), name="organisation_create"),
+        path("<slug:slug>/", views.OrganisationDetailView.as_view(),
+             name="organisation_detail"),
+        path("<slug:slug>/bewerken/", views.OrganisationUpdateView.as_view(),
+             name="organisation_update"),
+        path("<slug:slug>/leden/", views.OrganisationMembersView.as_view(),
+             name="organisation_members"),
+    ],
+    "accounts",
+)
 
 urlpatterns = [
     # The login choice page: DigiD for residents, e-mail for organisations and staff.
     path("inloggen/", TemplateView.as_view(template_name="accounts/login_choice.html"),
          name="login"),
     path("uitloggen/", auth_views.LogoutView.as_view(), name="logout"),
+    path("organisaties/", include(organisation_patterns)),
 ]

@@ -1,7 +1,24 @@
 from django.urls import path
 
-from portal.core import views
+from portal.core import notification_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # Area landing pages (site shell); each area's app takes its path over when it lands.
+    path("ideeen/", views.area_ideas, name="area-ideas"),
+    path("uitdagingen/", views.area_challenges, name="area-challenges"),
+    path("sensoren/", views.area_sensors, name="area-sensors"),
+    path("registers/", views.area_registers, name="area-registers"),
+    path("mijn-gegevens/", views.area_my_data, name="area-my-data"),
+    path("toegankelijkheid/", views.accessibility, name="accessibility"),
+    path("privacy/", views.privacy, name="privacy"),
+    # Notifications (portal/core/notification_views.py)
+    path("meldingen/", notification_views.notification_list, name="notifications"),
+    path("meldingen/alles-gelezen/", notification_views.notifications_read_all,
+         name="notifications-read-all"),
+    path("meldingen/voorkeuren/", notification_views.notification_preferences,
+         name="notification-preferences"),
+    path("meldingen/test/", notification_views.notification_test_send, name="notification-test"),
+    path("meldingen/<uuid:public_id>/gelezen/", notification_views.notification_read,
+         name="notification-read"),
 ]

@@ -1,0 +1,18 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from portal.core.models import NotificationPreference
+
+
+class NotificationPreferenceForm(forms.Form):
+    email_frequency = forms.ChoiceField(
+        label=_("How often do you want an e-mail about new notifications?"),
+        choices=NotificationPreference.EmailFrequency.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Choose how often you want an e-mail."),
+            "invalid_choice": _(
+                "“%(value)s” is not one of the options. Choose immediately, daily or never."
+            ),
+        },
+    )

@@ -1,0 +1,238 @@
+"""Every action × every role. Later issues add their permissions to EXPECTED (one dict).
+
+Rules of the table:
+- Roles are the names in portal.accounts.roles.ALL_ROLES; `user_for_role()` in tests/factories.py
+  builds a user for each. Organisation roles are members/admins of the `organisation` fixture.
+- A permission listed in OBJECT_PERMISSIONS is checked against that organisation.
+- Django's rule holds: an active superuser ("admin") passes every has_perm check.
+"""
+
+import pytest
+import rules
+from django.urls import reverse
+
+from portal.accounts import roles
+from portal.accounts.assurance import SESSION_KEY, AssuranceLevel
+from portal.accounts.models import Membership, Organisation
+from tests.factories import OrganisationFactory, user_for_role
+
+pytestmark = pytest.mark.django_db
+
+ALL = set(roles.ALL_ROLES)
+LOGGED_IN = ALL - {roles.VISITOR}
+EMAIL_USERS = LOGGED_IN - {roles.RESIDENT, roles.VERIFIED_RESIDENT}
+
+EXPECTED: dict[str, set[str]] = {
+    "accounts.view_organisation": ALL,
+    "accounts.add_organisation": EMAIL_USERS,
+    "accounts.view_organisation_members": {
+        roles.ORGANISATION_MEMBER, roles.ORGANISATION_ADMIN, roles.ADMIN,
+    },
+    "accounts.change_organisation": {roles.ORGANISATION_ADMIN, roles.ADMIN},
+    "accounts.manage_organisation_members": {roles.ORGANISATION_ADMIN, roles.ADMIN},
+    "accounts.act_as_verified_resident": {roles.VERIFIED_RESIDENT, roles.ADMIN},
+    "core.view_notifications": LOGGED_IN,
+    "core.change_notification_preferences": LOGGED_IN,
+    "core.access_admin": {roles.ADMIN},
+    "core.view_moderation_queue": {roles.MODERATOR, roles.ADMIN},
+    "core.edit_content": {roles.CIVIL_SERVANT, roles.ADMIN},
+    "core.view_jury_area": {roles.JURY_MEMBER, roles.ADMIN},
+    "core.view_council_area": {roles.COUNCIL_MEMBER, roles.ADMIN},
+    "registry.view_registers": ALL,
+}
+
+# Actions that only the rule grants, never the superuser as such: an admin has no DigiD session.
+# Django's `user.has_perm()` lets an active superuser pass anyway, so gates for these actions use
+# `rules.has_perm(name, user)` (or the DigiD helper's `assurance_required`), which does not.
+NOT_FOR_SUPERUSER_AS_SUCH = {"accounts.act_as_verified_resident"}
+
+# Permissions checked against an object; the value builds it from the role's organisation.
+OBJECT_PERMISSIONS = {
+    "accounts.view_organisation": lambda organisation: organisation,
+    "accounts.view_organisation_members": lambda organisation: organisation,
+    "accounts.change_organisation": lambda organisation: organisation,
+    "accounts.manage_organisation_members": lambda organisation: organisation,
+}
+
+
+@pytest.fixture
+def organisation():
+    return OrganisationFactory(name="Luchtmeters Zwolle", slug="luchtmeters-zwolle")
+
+
+def test_every_registered_permission_is_in_the_matrix():
+    registered = set(rules.permissions.permissions.keys())
+    assert registered - set(EXPECTED) == set(), "add new permissions to EXPECTED"
+    assert set(EXPECTED) - registered == set(), "EXPECTED names a permission that does not exist"
+
+
+@pytest.mark.parametrize("role", roles.ALL_ROLES)
+@pytest.mark.parametrize("permission", sorted(EXPECTED))
+def test_permission_matrix(permission, role, organisation):
+    user = user_for_role(role, organisation=organisation)
+    obj = OBJECT_PERMISSIONS[permission](organisation) if permission in OBJECT_PERMISSIONS else None
+
+    assert user.has_perm(permission, obj) is (role in EXPECTED[permission])
+
+
+@pytest.mark.parametrize("role", roles.ALL_ROLES)
+@pytest.mark.parametrize("permission", sorted(EXPECTED))
+def test_rule_matrix_without_the_superuser_shortcut(permission, role, organisation):
+    user = user_for_role(role, organisation=organisation)
+    obj = OBJECT_PERMISSIONS[permission](organisation) if permission in OBJECT_PERMISSIONS else None
+    allowed = EXPECTED[permission] - (
+        {roles.ADMIN} if permission in NOT_FOR_SUPERUSER_AS_SUCH else set()
+    )
+
+    assert rules.has_perm(permission, user, obj) is (role in allowed)
+
+
+@pytest.mark.parametrize(
+    "permission",
+    ["accounts.view_organisation_members", "accounts.change_organisation",
+     "accounts.manage_organisation_members"],
+)
+@pytest.mark.parametrize("role", [roles.ORGANISATION_MEMBER, roles.ORGANISATION_ADMIN])
+def test_organisation_roles_do_not_carry_over_to_another_organisation(
+    permission, role, organisation
+):
+    user = user_for_role(role, organisation=organisation)
+    other = OrganisationFactory()
+
+    assert user.has_perm(permission, other) is False
+
+
+def test_a_resident_with_a_basis_session_is_not_verified():
+    user = user_for_role(roles.VERIFIED_RESIDENT)
+    user.assurance_level = AssuranceLevel.BASIS
+
+    assert user.has_perm("accounts.act_as_verified_resident") is False
+
+
+@pytest.mark.parametrize("level", [AssuranceLevel.SUBSTANTIEEL, AssuranceLevel.HOOG])
+def test_higher_digid_levels_also_verify(level):
+    user = user_for_role(roles.RESIDENT)
+    user.assurance_level = level
+
+    assert user.has_perm("accounts.act_as_verified_resident") is True
+
+
+def test_an_e_mail_user_with_a_session_level_is_not_a_verified_resident():
+    user = user_for_role(roles.MODERATOR)
+    user.assurance_level = AssuranceLevel.HOOG
+
+    assert user.has_perm("accounts.act_as_verified_resident") is False
+
+
+def test_an_inactive_staff_member_has_no_staff_permissions():
+    user = user_for_role(roles.MODERATOR)
+    user.is_active = False
+    user.save()
+
+    assert user.has_perm("core.view_moderation_queue") is False
+    assert user.has_perm("core.view_notifications") is False
+
+
+# --- views -----------------------------------------------------------------------------------
+
+OK, FORBIDDEN, TO_LOGIN = 200, 403, 302
+
+
+def _statuses(allowed: set[str], *, anonymous=TO_LOGIN, denied=FORBIDDEN) -> dict[str, int]:
+    return {
+        role: OK if role in allowed else (anonymous if role == roles.VISITOR else denied)
+        for role in roles.ALL_ROLES
+    }
+
+
+# url name (kwargs use the organisation fixture's slug) -> expected status per role
+VIEW_EXPECTED: dict[str, dict[str, int]] = {
+    "accounts:organisation_list": _statuses(ALL),
+    "accounts:organisation_detail": _statuses(ALL),
+    "accounts:organisation_create": _statuses(EMAIL_USERS),
+    "accounts:organisation_update": _statuses({roles.ORGANISATION_ADMIN, roles.ADMIN}),
+    "accounts:organisation_members": _statuses({roles.ORGANISATION_ADMIN, roles.ADMIN}),
+    # Django's admin sends everyone who is not staff to its own login page.
+    "admin:index": _statuses({roles.ADMIN}, denied=TO_LOGIN),
+}
+
+SLUG_URLS = {
+    "accounts:organisation_detail", "accounts:organisation_update",
+    "accounts:organisation_members",
+}
+
+
+def _login(client, user):
+    if user.is_authenticated:
+        client.force_login(user)
+        level = getattr(user, "assurance_level", None)
+        if level:
+            session = client.session
+            session[SESSION_KEY] = level
+            session.save()
+
+
+@pytest.mark.parametrize("role", roles.ALL_ROLES)
+@pytest.mark.parametrize("url_name", sorted(VIEW_EXPECTED))
+def test_view_matrix(client, url_name, role, organisation):
+    user = user_for_role(role, organisation=organisation)
+    _login(client, user)
+    kwargs = {"slug": organisation.slug} if url_name in SLUG_URLS else {}
+
+    response = client.get(reverse(url_name, kwargs=kwargs))
+
+    assert response.status_code == VIEW_EXPECTED[url_name][role]
+    if response.status_code == TO_LOGIN:
+        assert "login" in response.url or "inloggen" in response.url
+
+
+@pytest.mark.parametrize("role", sorted(ALL - {roles.ORGANISATION_ADMIN, roles.ADMIN}))
+def test_denied_organisation_edit_changes_nothing(client, role, organisation):
+    user = user_for_role(role, organisation=organisation)
+    _login(client, user)
+    before = Organisation.objects.values().get(pk=organisation.pk)
+
+    response = client.post(
+        reverse("accounts:organisation_update", kwargs={"slug": organisation.slug}),
+        {"name": "Overgenomen", "kind": "ngo", "kvk_number": "87654321", "website": "",
+         "description": "weg"},
+    )
+
+    assert response.status_code == VIEW_EXPECTED["accounts:organisation_update"][role]
+    assert Organisation.objects.values().get(pk=organisation.pk) == before
+
+
+@pytest.mark.parametrize("role", sorted(ALL - {roles.ORGANISATION_ADMIN, roles.ADMIN}))
+def test_denied_member_management_changes_nothing(client, role, organisation):
+    from tests.factories import MembershipFactory, UserFactory
+
+    admin_membership = MembershipFactory(organisation=organisation, role=Membership.Role.ADMIN)
+    outsider = UserFactory(email="buiten@example.org")
+    user = user_for_role(role, organisation=organisation)
+    _login(client, user)
+    before = set(Membership.objects.values_list("organisation_id", "user_id", "role"))
+    url = reverse("accounts:organisation_members", kwargs={"slug": organisation.slug})
+
+    responses = [
+        client.post(url, {"action": "add", "email": outsider.email, "role": "admin"}),
+        client.post(url, {"action": "remove", "membership": admin_membership.pk}),
+        client.post(url, {"action": "role", "membership": admin_membership.pk, "role": "member"}),
+    ]
+
+    expected = VIEW_EXPECTED["accounts:organisation_members"][role]
+    assert [r.status_code for r in responses] == [expected] * 3
+    assert set(Membership.objects.values_list("organisation_id", "user_id", "role")) == before
+
+
+@pytest.mark.parametrize("role", [roles.RESIDENT, roles.VERIFIED_RESIDENT, roles.VISITOR])
+def test_residents_and_visitors_cannot_create_an_organisation(client, role):
+    user = user_for_role(role)
+    _login(client, user)
+
+    response = client.post(
+        reverse("accounts:organisation_create"),
+        {"name": "Nep BV", "kind": "startup", "kvk_number": "12345678"},
+    )
+
+    assert response.status_code in {FORBIDDEN, TO_LOGIN}
+    assert not Organisation.objects.filter(name="Nep BV").exists()

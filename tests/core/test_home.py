@@ -1,0 +1,84 @@
+import re
+
+import pytest
+
+from portal.core.selectors import home_sections
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _english(client):
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+
+
+def test_home_sections_are_the_four_areas_in_order_and_empty_for_now():
+    sections = home_sections()
+
+    assert [(s["key"], str(s["title"]), s["area_url_name"]) for s in sections] == [
+        ("challenges", "Open challenges", "area-challenges"),
+        ("ideas", "Latest ideas", "area-ideas"),
+        ("sensors", "Sensor projects", "area-sensors"),
+        ("pilots", "Recently evaluated pilots", "area-registers"),
+    ]
+    assert all(section["items"] == [] for section in sections)
+
+
+def test_home_shows_purpose_and_an_empty_state_per_section(client):
+    _english(client)
+
+    response = client.get("/")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<h1 class="hero__title">Together we make the city</h1>' in html
+    headings = re.findall(r'<h2 id="section-[a-z]+" class="home-section__title">([^<]+)</h2>', html)
+    assert headings == [
+        "Open challenges",
+        "Latest ideas",
+        "Sensor projects",
+        "Recently evaluated pilots",
+    ]
+    assert '<p class="empty-state">There are no open challenges yet.</p>' in html
+    assert '<p class="empty-state">No ideas have been published yet.</p>' in html
+    assert '<p class="empty-state">There are no sensor projects yet.</p>' in html
+    assert '<p class="empty-state">No pilots have been evaluated yet.</p>' in html
+    assert '<a href="/uitdagingen/">Go to challenges</a>' in html
+    assert '<a href="/ideeen/">Go to ideas</a>' in html
+    assert '<a href="/sensoren/">Go to sensors</a>' in html
+    assert '<a href="/registers/">Go to registers</a>' in html
+
+
+def test_home_renders_section_items_as_escaped_cards(client, monkeypatch):
+    sections = home_sections()
+    sections[1]["items"] = [
+        {"title": "<b>Meer bankjes</b>", "url": "/ideeen/meer-bankjes/", "summary": "In het park"}
+    ]
+    monkeypatch.setattr("portal.core.selectors.home_sections", lambda: sections)
+
+    html = client.get("/").content.decode()
+
+    assert '<a href="/ideeen/meer-bankjes/">&lt;b&gt;Meer bankjes&lt;/b&gt;</a>' in html
+    assert '<p class="card__summary">In het park</p>' in html
+    assert html.count('class="empty-state"') == 3
+
+
+def test_home_query_count_anonymous(client, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = client.get("/")
+
+    assert response.status_code == 200
+
+
+def test_home_query_count_logged_in(client, django_assert_num_queries):
+    client.force_login(UserFactory())
+    client.get("/")  # the first request links the session to the user (django-sessionprofile)
+
+    # The session, the user, the unread-notifications count in the header, and
+    # django-sessionprofile's check of the session row plus its load of that row's user.
+    # The sections add nothing yet; each later selector may add one query, not one per item.
+    with django_assert_num_queries(5):
+        response = client.get("/")
+
+    assert response.status_code == 200
+    assert 'data-testid="user-name"' in response.content.decode()
