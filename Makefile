@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export DJANGO_DEBUG ?= true
 
-.PHONY: run test lint bench messages migrate demo clean
+.PHONY: install run test lint bench messages migrate demo clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,11 +15,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-locale/.compiled: $(STAMP) $(wildcard locale/*/LC_MESSAGES/*.po)
-	$(BIN)/python manage.py compile_translations
-	touch locale/.compiled
+MO_STAMP := $(VENV)/.translations-stamp
 
-install: $(STAMP) locale/.compiled
+$(MO_STAMP): $(STAMP) $(wildcard locale/*/LC_MESSAGES/*.po)
+	$(BIN)/python manage.py compile_translations
+	touch $(MO_STAMP)
+
+install: $(STAMP) $(MO_STAMP)
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
@@ -44,4 +46,4 @@ messages: install
 	$(BIN)/python manage.py compile_translations
 
 clean:
-	rm -rf $(VENV) locale/.compiled db.sqlite3
+	rm -rf $(VENV) db.sqlite3

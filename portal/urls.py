@@ -13,7 +13,7 @@ handler500 = "portal.core.views.server_error"
 
 # The admin has no login form of its own: staff log in through allauth's e-mail login, which is
 # rate limited and requires a verified address; non-staff then get the admin's refusal page.
-admin.site.login = login_required(admin.site.login)
+admin.site.login = login_required(admin.site.login, login_url="account_login")
 admin.site.site_header = "Stadsmakers beheer"
 admin.site.site_title = "Stadsmakers beheer"
 

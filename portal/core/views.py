@@ -38,7 +38,7 @@ def area_registers(request):
     return render(request, "core/area_registers.html")
 
 
-@login_required(login_url="login")  # the choice page: DigiD for residents, or e-mail
+@login_required
 def area_my_data(request):
     return render(request, "core/area_my_data.html")
 
