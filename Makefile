@@ -12,7 +12,7 @@ export DJANGO_DEBUG ?= true
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet ".[dev]"  # dependencies only: the code runs from this folder
 	touch $(STAMP)
 
 MO_STAMP := $(VENV)/.translations-stamp
