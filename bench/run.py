@@ -5,6 +5,7 @@ demo data (or against DATABASE_URL when set), so the figures measure our code an
 not the network. Each page is requested WARMUP times, then ROUNDS times measured.
 """
 
+import io
 import json
 import os
 import statistics
@@ -28,18 +29,20 @@ def _setup_django():
     django.setup()
     from django.core.management import call_command
 
-    call_command("migrate", verbosity=0, interactive=False)
-    call_command("load_demo", verbosity=0)
+    quiet = io.StringIO()  # stdout carries only the JSON document
+    call_command("migrate", verbosity=0, interactive=False, stdout=quiet)
+    call_command("load_demo", verbosity=0, stdout=quiet)
 
 
 def _measure(client, url):
-    from django.db import connection
+    from django.db import connection, reset_queries
     from django.test.utils import CaptureQueriesContext
 
     for _ in range(WARMUP):
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
     durations = []
+    reset_queries()  # each request resets the log; start the capture from an empty one
     with CaptureQueriesContext(connection) as queries:
         client.get(url)
     for _ in range(ROUNDS):
