@@ -143,16 +143,18 @@ LOGIN_URL = "login"  # the choice page: DigiD for residents, e-mail for organisa
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
-# DigiD: "mock" (development, demos), "saml" (Logius, via django-digid-eherkenning).
+# DigiD: "mock" (development, demos), "saml" (Logius, via django-digid-eherkenning),
+# "oidc" (an OpenID Connect broker, via mozilla-django-oidc; see below and docs/digid.md).
 DIGID_MODE = env("DIGID_MODE", default="mock" if DEBUG else "saml")
 DIGID_MOCK_ALLOWED_WITHOUT_DEBUG = env.bool("DIGID_MOCK_ALLOWED_WITHOUT_DEBUG", default=False)
-if DIGID_MODE not in {"mock", "saml"}:
-    raise ImproperlyConfigured("DIGID_MODE must be 'mock' or 'saml'.")
+if DIGID_MODE not in {"mock", "saml", "oidc"}:
+    raise ImproperlyConfigured("DIGID_MODE must be 'mock', 'saml' or 'oidc'.")
 if DIGID_MODE == "mock" and not DEBUG and not DIGID_MOCK_ALLOWED_WITHOUT_DEBUG:
     raise ImproperlyConfigured(
         "The DigiD mock may only run with DJANGO_DEBUG on. Set DIGID_MODE=saml in production."
     )
 # Level requested from DigiD in SAML mode (with comparison "minimum"), and recorded for the session.
+# In OIDC mode: the minimum level a login must have (the broker reports the actual level).
 DIGID_SAML_LOA = env("DIGID_SAML_LOA", default="midden")
 if DIGID_SAML_LOA not in {"basis", "midden", "substantieel", "hoog"}:
     raise ImproperlyConfigured("DIGID_SAML_LOA must be basis, midden, substantieel or hoog.")
@@ -160,10 +162,53 @@ if DIGID_SAML_LOA not in {"basis", "midden", "substantieel", "hoog"}:
 DIGID_SESSION_AGE = env.int("DIGID_SESSION_AGE", default=15 * 60)
 DIGID_MOCK_APP_TITLE = "Stadsmakers"
 AUTHENTICATION_BACKENDS.append(
-    "portal.accounts.backends.DigiDMockBackend"
-    if DIGID_MODE == "mock"
-    else "digid_eherkenning.backends.DigiDBackend"
+    {
+        "mock": "portal.accounts.backends.DigiDMockBackend",
+        "saml": "digid_eherkenning.backends.DigiDBackend",
+        "oidc": "portal.accounts.digid_oidc.DigiDOIDCBackend",
+    }[DIGID_MODE]
 )
+# DigiD through an OpenID Connect broker: DIGID_OIDC_* mapped onto mozilla-django-oidc's OIDC_*.
+DIGID_OIDC_BSN_CLAIM = env("DIGID_OIDC_BSN_CLAIM", default="bsn")  # a dotted path for nesting
+DIGID_OIDC_LOA_CLAIM = env("DIGID_OIDC_LOA_CLAIM", default="acr")
+# Extra "broker value=level" pairs, on top of DigiD's SAML URNs and the plain level names.
+DIGID_OIDC_LOA_MAPPING = env.dict("DIGID_OIDC_LOA_MAPPING", default={})
+if set(DIGID_OIDC_LOA_MAPPING.values()) - {"basis", "midden", "substantieel", "hoog"}:
+    raise ImproperlyConfigured(
+        "DIGID_OIDC_LOA_MAPPING values must be basis, midden, substantieel or hoog."
+    )
+if DIGID_MODE == "oidc":
+    _oidc_required = [
+        "DIGID_OIDC_CLIENT_ID",
+        "DIGID_OIDC_CLIENT_SECRET",
+        "DIGID_OIDC_AUTHORIZATION_ENDPOINT",
+        "DIGID_OIDC_TOKEN_ENDPOINT",
+        "DIGID_OIDC_USERINFO_ENDPOINT",
+    ]
+    if _missing := [name for name in _oidc_required if not env(name, default="")]:
+        raise ImproperlyConfigured(f"DIGID_MODE=oidc needs {', '.join(_missing)} to be set.")
+    OIDC_RP_CLIENT_ID = env("DIGID_OIDC_CLIENT_ID")
+    OIDC_RP_CLIENT_SECRET = env("DIGID_OIDC_CLIENT_SECRET")
+    OIDC_OP_AUTHORIZATION_ENDPOINT = env("DIGID_OIDC_AUTHORIZATION_ENDPOINT")
+    OIDC_OP_TOKEN_ENDPOINT = env("DIGID_OIDC_TOKEN_ENDPOINT")
+    OIDC_OP_USER_ENDPOINT = env("DIGID_OIDC_USERINFO_ENDPOINT")
+    OIDC_OP_JWKS_ENDPOINT = env("DIGID_OIDC_JWKS_ENDPOINT", default="") or None
+    OIDC_RP_SIGN_ALGO = env("DIGID_OIDC_SIGN_ALGO", default="RS256")
+    if OIDC_RP_SIGN_ALGO not in {f"{k}{n}" for k in ("HS", "RS", "ES") for n in (256, 384, 512)}:
+        raise ImproperlyConfigured("DIGID_OIDC_SIGN_ALGO must be HS*, RS* or ES* (256/384/512).")
+    if not OIDC_RP_SIGN_ALGO.startswith("HS") and not OIDC_OP_JWKS_ENDPOINT:
+        raise ImproperlyConfigured(
+            f"DIGID_OIDC_SIGN_ALGO={OIDC_RP_SIGN_ALGO} needs DIGID_OIDC_JWKS_ENDPOINT."
+        )
+    OIDC_RP_SCOPES = env("DIGID_OIDC_SCOPES", default="openid bsn")
+    _acr_values = env("DIGID_OIDC_ACR_VALUES", default="")
+    OIDC_AUTH_REQUEST_EXTRA_PARAMS = {"acr_values": _acr_values} if _acr_values else {}
+    OIDC_AUTHENTICATION_CALLBACK_URL = "digid:acs"
+    OIDC_USE_PKCE = True
+    OIDC_TIMEOUT = 10
+    # The tokens carry the BSN: never in the session (the backend also never stores them).
+    OIDC_STORE_ID_TOKEN = False
+    OIDC_STORE_ACCESS_TOKEN = False
 
 # django-allauth: e-mail accounts for organisations and staff, e-mail verification required.
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None

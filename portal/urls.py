@@ -30,5 +30,7 @@ urlpatterns = [
 
 if settings.DIGID_MODE == "mock":
     urlpatterns += [path("digid/", include("portal.accounts.digid_mock_urls"))]
+elif settings.DIGID_MODE == "oidc":
+    urlpatterns += [path("digid/", include("portal.accounts.digid_oidc_urls"))]
 else:
     urlpatterns += [path("", include("portal.accounts.digid_saml_urls"))]

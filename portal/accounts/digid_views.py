@@ -9,6 +9,9 @@ Mock mode (`portal.accounts.digid_mock_urls`):
 
 SAML mode (`portal.accounts.digid_saml_urls`): the library's login and ACS views, with the
 requested level taken from `DIGID_SAML_LOA` and the session recording that level on success.
+
+OIDC mode (`portal.accounts.digid_oidc_urls`): mozilla-django-oidc's login and callback views;
+the callback (digid:acs) records the level the broker reported (`portal.accounts.digid_oidc`).
 """
 
 import logging
@@ -22,7 +25,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import auth, messages
 from django.contrib.auth.views import LogoutView
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 from django.http import HttpResponseRedirect
 from django.shortcuts import render, resolve_url
 from django.urls import reverse
@@ -32,8 +35,9 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.decorators.cache import never_cache
+from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
-from portal.accounts import digid_mock
+from portal.accounts import digid_mock, digid_oidc
 from portal.accounts.assurance import AssuranceLevel
 from portal.accounts.middleware import digid_session_start
 
@@ -256,3 +260,57 @@ class DigiDSamlAssertionConsumerServiceView(DigiDAssertionConsumerServiceView):
         # we requested (comparison "minimum"), so that is the level we record.
         digid_session_start(self.request, level=settings.DIGID_SAML_LOA)
         return super().get_success_url()
+
+
+# --- OIDC mode -------------------------------------------------------------------------------
+
+
+@method_decorator(never_cache, name="dispatch")
+class DigiDOIDCLoginView(OIDCAuthenticationRequestView):
+    """Start of the login: state, nonce and PKCE verifier into the session, off to the broker."""
+
+    def get(self, request):
+        if _safe_next(request, request.GET.get("next")) is None:
+            return _bad_next(request)
+        return super().get(request)
+
+
+@method_decorator(never_cache, name="dispatch")
+class DigiDOIDCCallbackView(OIDCAuthenticationCallbackView):
+    """The redirect URI: code -> tokens -> claims -> resident, then the level into the session.
+
+    Every failure ends on our DigiD error page (or, when the resident cancelled at the broker,
+    back on the login choice page) with a message; nobody is logged in.
+    """
+
+    def get(self, request):
+        try:
+            return super().get(request)
+        except SuspiciousOperation:
+            # The state is not one this session started: a replayed or forged callback, or a
+            # login started in another browser.
+            logger.info("DigiD OIDC: callback with an unknown or already used state")
+            return _error(
+                request,
+                _(
+                    "This DigiD login could not be completed: the login link is unknown, "
+                    "has expired or was already used. Please log in again."
+                ),
+            )
+
+    def login_failure(self):
+        request = self.request
+        if request.GET.get("error"):
+            logger.info("DigiD OIDC: the broker reported an error or a cancelled login")
+            messages.info(request, _("Logging in with DigiD was cancelled or did not succeed."))
+            return HttpResponseRedirect(reverse("login"))
+        refusal = getattr(request, digid_oidc.REFUSAL_ATTRIBUTE, digid_oidc.NOT_CONFIRMED)
+        return _error(request, refusal.message, status=refusal.status)
+
+    def login_success(self):
+        response = super().login_success()
+        digid_session_start(self.request, level=self.user.digid_assurance_level)
+        # Leftovers of the flow; the session refresh middleware that reads the expiry is not used.
+        self.request.session.pop("oidc_login_next", None)
+        self.request.session.pop("oidc_id_token_expiration", None)
+        return response

@@ -95,8 +95,32 @@ def test_permission_denied_gives_403_page_with_login_link_for_visitors(client):
     html = response.content.decode()
     assert response.status_code == 403
     assert "<h1>You do not have access to this page</h1>" in html
-    assert '<a href="/inloggen/">Log in</a>' in html
+    assert '<li><a href="/inloggen/">Log in</a> and try again.</li>' in html
     assert '<a href="/">Go to the home page</a>' in html
+
+
+@ERROR_URLCONF
+@override_settings(DEBUG=False)
+def test_403_page_in_dutch_keeps_the_login_link_inside_one_translated_sentence(client):
+    response = client.get("/test-fout/403/")
+
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert '<html lang="nl">' in html
+    assert "<h1>Je hebt geen toegang tot deze pagina</h1>" in html
+    assert '<li><a href="/inloggen/">Log in</a> en probeer het opnieuw.</li>' in html
+    assert '<a href="/">Naar de startpagina</a>' in html
+
+
+@override_settings(DEBUG=False)
+def test_unknown_url_gives_friendly_404_page_in_dutch(client):
+    response = client.get("/bestaat-niet/")
+
+    html = response.content.decode()
+    assert response.status_code == 404
+    assert "<h1>Pagina niet gevonden</h1>" in html
+    assert "Deze pagina bestaat niet of is verplaatst." in html
+    assert '<a href="/">Naar de startpagina</a>' in html
 
 
 @ERROR_URLCONF

@@ -1,6 +1,7 @@
 import re
 
 import pytest
+from django.utils import translation
 
 from portal.core.selectors import home_sections
 from tests.factories import UserFactory
@@ -15,11 +16,13 @@ def _english(client):
 def test_home_sections_are_the_four_areas_in_order_and_empty_for_now():
     sections = home_sections()
 
-    assert [(s["key"], str(s["title"]), s["area_url_name"]) for s in sections] == [
-        ("challenges", "Open challenges", "area-challenges"),
-        ("ideas", "Latest ideas", "area-ideas"),
-        ("sensors", "Sensor projects", "area-sensors"),
-        ("pilots", "Recently evaluated pilots", "area-registers"),
+    with translation.override("nl"):
+        titles = [(s["key"], str(s["title"]), s["area_url_name"]) for s in sections]
+    assert titles == [
+        ("challenges", "Open uitdagingen", "area-challenges"),
+        ("ideas", "Nieuwste ideeën", "area-ideas"),
+        ("sensors", "Sensorprojecten", "area-sensors"),
+        ("pilots", "Pilots die net zijn geëvalueerd", "area-registers"),
     ]
     assert all(section["items"] == [] for section in sections)
 
@@ -47,6 +50,29 @@ def test_home_shows_purpose_and_an_empty_state_per_section(client):
     assert '<a href="/ideeen/">Go to ideas</a>' in html
     assert '<a href="/sensoren/">Go to sensors</a>' in html
     assert '<a href="/registers/">Go to registers</a>' in html
+
+
+def test_home_shows_purpose_and_empty_states_in_dutch_by_default(client):
+    response = client.get("/")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<h1 class="hero__title">Samen maken we de stad</h1>' in html
+    headings = re.findall(r'<h2 id="section-[a-z]+" class="home-section__title">([^<]+)</h2>', html)
+    assert headings == [
+        "Open uitdagingen",
+        "Nieuwste ideeën",
+        "Sensorprojecten",
+        "Pilots die net zijn geëvalueerd",
+    ]
+    assert '<p class="empty-state">Er zijn nog geen open uitdagingen.</p>' in html
+    assert '<p class="empty-state">Er zijn nog geen ideeën gepubliceerd.</p>' in html
+    assert '<p class="empty-state">Er zijn nog geen sensorprojecten.</p>' in html
+    assert '<p class="empty-state">Er zijn nog geen pilots geëvalueerd.</p>' in html
+    assert '<a href="/uitdagingen/">Naar uitdagingen</a>' in html
+    assert '<a href="/ideeen/">Naar ideeën</a>' in html
+    assert '<a href="/sensoren/">Naar sensoren</a>' in html
+    assert '<a href="/registers/">Naar registers</a>' in html
 
 
 def test_home_renders_section_items_as_escaped_cards(client, monkeypatch):

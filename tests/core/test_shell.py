@@ -44,6 +44,18 @@ def test_public_area_page_explains_itself_and_says_it_is_being_built(client, pat
     assert "It does not work yet." in html
 
 
+@pytest.mark.parametrize("path", ["/ideeen/", "/uitdagingen/", "/sensoren/", "/registers/"])
+def test_public_area_page_explains_itself_in_dutch_by_default(client, path):
+    response = client.get(path)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<a class="skip-link" href="#main">Ga direct naar de inhoud</a>' in html
+    assert "<h2>Wat je hier straks kunt doen</h2>" in html
+    assert "Binnenkort beschikbaar" in html
+    assert "Het werkt nog niet." in html
+
+
 def test_my_data_sends_visitors_to_the_login_choice_page(client):
     response = client.get("/mijn-gegevens/")
 
@@ -71,6 +83,13 @@ def test_navigation_lists_the_five_areas_in_order(client):
     labels = re.findall(r'class="site-nav__link"[^>]*>([^<]+)</a>', nav)
     assert labels == [en for *_, en in AREAS]
     assert "aria-current" not in nav
+
+
+def test_navigation_lists_the_five_areas_in_dutch_by_default(client):
+    nav = _nav(client.get("/").content.decode())
+
+    labels = re.findall(r'class="site-nav__link"[^>]*>([^<]+)</a>', nav)
+    assert labels == [nl for _path, _name, nl, _en in AREAS]
 
 
 @pytest.mark.parametrize(("path", "_name", "_nl", "label"), AREAS[:4])
@@ -188,6 +207,12 @@ def test_title_names_page_and_site(client):
     html = client.get("/sensoren/").content.decode()
 
     assert "<title>Sensors · Stadsmakers</title>" in html
+
+
+def test_title_names_page_and_site_in_dutch(client):
+    html = client.get("/sensoren/").content.decode()
+
+    assert "<title>Sensoren · Stadsmakers</title>" in html
 
 
 @pytest.mark.parametrize("path", ["/", "/ideeen/", "/privacy/", "/toegankelijkheid/"])

@@ -39,6 +39,8 @@ def test_notification_journey(page, live_server):
     assert "Go to preferences" in items.first.locator("h2").inner_text()
     assert page.locator(".notification--unread").count() == 2
     assert "(2" in page.get_by_test_id("notification-count").inner_text()
+    assert page.get_by_test_id("notification-count").text_content() == "Meldingen (2 ongelezen)"
+    assert page.locator(".notification__badge").all_text_contents() == ["Nieuw", "Nieuw"]
     # What a person wrote is shown as text, never parsed as HTML.
     assert page.locator(".notification__title", has_text="Older <notification>").count() == 1
     assert page.locator("notification").count() == 0

@@ -47,8 +47,8 @@ def test_organisation_member_logs_in_with_email_and_sees_the_members(page):
 
     page.goto("/organisaties/luchtpeil-zwolle/")
     assert page.locator("h1").inner_text() == "Luchtpeil Zwolle B.V."
-    members = page.get_by_test_id("member-list").locator("li").all_inner_texts()
-    assert [m.split(" (")[0] for m in members] == ["Eva Mulder", "Sem Verhoeven"]
+    members = page.get_by_test_id("member-list").locator("li").all_text_contents()
+    assert members == ["Eva Mulder (beheerder)", "Sem Verhoeven"]
     assert_accessible(page, label="organisation page")
     _screenshot(page, "profile")
 
@@ -106,6 +106,9 @@ def test_signup_flow_to_creating_an_organisation(page):
     page.locator("#id_kvk_number").fill("1234")
     page.locator("main form button[type=submit]").click()
     page.get_by_role("alert").wait_for()
+    assert page.get_by_role("alert").locator("li").inner_text() == (
+        "KvK-nummer: Een KvK-nummer heeft precies 8 cijfers, bijvoorbeeld 12345678."
+    )
     assert_accessible(page, label="organisation form with errors")
     _screenshot(page, "create-error")
     page.locator("#id_kvk_number").fill("4102 9837")

@@ -20,8 +20,10 @@ def _screenshot(page, name):
 def test_resident_logs_in_with_digid_mock_switches_language_and_logs_out(page):
     page.goto("/")
     assert page.locator("html").get_attribute("lang") == "nl"
-    # The header's login link (its text depends on the Dutch catalogue, so find it by target).
-    page.locator(".user-menu a[href='/inloggen/']").click()
+    # The header's login link, in our own Dutch wording (not Django's or allauth's "Aanmelden").
+    login_link = page.locator(".user-menu a[href='/inloggen/']")
+    assert login_link.inner_text() == "Inloggen"
+    login_link.click()
 
     # The login choice page.
     page.wait_for_url("**/inloggen/")
@@ -32,6 +34,9 @@ def test_resident_logs_in_with_digid_mock_switches_language_and_logs_out(page):
     # The mock IdP: unmistakably a test page.
     page.wait_for_url("**/digid/idp/**")
     assert page.get_by_test_id("digid-mock-banner").is_visible()
+    assert page.get_by_test_id("digid-mock-banner").locator("strong").inner_text() == (
+        "Testomgeving – geen echte DigiD"
+    )
     assert_accessible(page, label="mock DigiD IdP")
     _screenshot(page, "mock-idp")
     page.get_by_label(re.compile(RESIDENT.name)).check()
@@ -51,9 +56,11 @@ def test_resident_logs_in_with_digid_mock_switches_language_and_logs_out(page):
     page.wait_for_function("document.documentElement.lang === 'en'")
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.get_by_test_id("user-name").inner_text() == RESIDENT.name
+    assert page.locator(".user-menu form button[type=submit]").inner_text() == "Log out"
     page.locator(".language-switch button[value=nl]").click()
     page.wait_for_function("document.documentElement.lang === 'nl'")
     assert page.locator("html").get_attribute("lang") == "nl"
+    assert page.locator(".user-menu form button[type=submit]").inner_text() == "Uitloggen"
 
     # Log out: the header offers logging in again.
     page.locator(".user-menu form button[type=submit]").click()
@@ -68,6 +75,7 @@ def test_cancel_on_the_mock_idp_returns_to_login_choice(page):
 
     page.wait_for_url("**/inloggen/")
     assert page.locator(".messages").is_visible()
+    assert page.locator(".messages").inner_text() == "Je hebt het inloggen met DigiD afgebroken."
     assert page.get_by_test_id("user-name").count() == 0
 
 
@@ -79,6 +87,7 @@ def test_form_errors_on_the_mock_idp_are_announced(page):
     summary = page.locator(".error-summary[role=alert]")
     summary.wait_for()
     assert summary.locator("li").count() == 1
+    assert summary.locator("li").inner_text() == "Of typ een BSN: Ongeldig BSN."
     assert page.locator("input[name=bsn]").get_attribute("aria-invalid") == "true"
     assert_accessible(page, label="mock DigiD IdP with errors")
     _screenshot(page, "mock-idp-errors")

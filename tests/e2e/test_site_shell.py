@@ -103,9 +103,11 @@ def test_current_area_is_marked_in_the_navigation(page):
 def test_language_switch_changes_page_language(page):
     page.goto("/ideeen/")
     assert page.locator("html").get_attribute("lang") == "nl"
+    assert page.locator("h1").inner_text() == "Ideeën"
 
     page.get_by_role("button", name="English").click()
     page.wait_for_url("**/ideeen/")
 
     assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("h1").inner_text() == "Ideas"
     assert page.get_by_role("button", name="Nederlands").is_visible()
