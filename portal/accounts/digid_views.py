@@ -44,6 +44,10 @@ from portal.accounts.middleware import digid_session_start
 logger = logging.getLogger(__name__)
 
 MAX_NEXT_LENGTH = 2000
+LOGIN_LINK_UNUSABLE = _(
+    "This DigiD login could not be completed: the login link is unknown, "
+    "has expired or was already used. Please log in again."
+)
 
 # Our level names -> the SAML AuthnContextClassRef DigiD uses for them.
 SAML_LEVELS = {
@@ -207,10 +211,7 @@ class DigiDMockAssertionConsumerServiceView(View):
             logger.info("DigiD mock: unknown, expired or already used artifact")
             return _error(
                 request,
-                _(
-                    "This DigiD login could not be completed: the login link is unknown, "
-                    "has expired or was already used. Please log in again."
-                ),
+                LOGIN_LINK_UNUSABLE,
             )
         user = auth.authenticate(request, bsn=assertion["bsn"])
         if user is None:
@@ -292,10 +293,7 @@ class DigiDOIDCCallbackView(OIDCAuthenticationCallbackView):
             logger.info("DigiD OIDC: callback with an unknown or already used state")
             return _error(
                 request,
-                _(
-                    "This DigiD login could not be completed: the login link is unknown, "
-                    "has expired or was already used. Please log in again."
-                ),
+                LOGIN_LINK_UNUSABLE,
             )
 
     def login_failure(self):
