@@ -61,3 +61,20 @@ class SignupForm(forms.Form):
 
     def signup(self, request, user):
         """Required by allauth; the adapter has already stored everything."""
+
+
+class ProfileForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+    display_name = forms.CharField(
+        label=_("Display name"),
+        max_length=100,
+        required=False,
+        help_text=_(
+            "Others see this name next to your ideas and reactions. Leave it empty to appear "
+            "as \"Resident\"."
+        ),
+        widget=forms.TextInput(attrs={"autocomplete": "nickname"}),
+    )

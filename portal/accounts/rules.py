@@ -112,6 +112,7 @@ PERMISSIONS = {
     # the gate for submitting ideas, supporting them and joining sensor projects
     "accounts.act_as_verified_resident": is_verified_resident,
     # personal area
+    "accounts.change_own_profile": is_active_user,
     "core.view_notifications": is_active_user,
     "core.change_notification_preferences": is_active_user,
     # staff areas

@@ -161,3 +161,15 @@ def membership_change_role(*, membership: Membership, by: User, role: str) -> Me
     membership.role = role
     membership.save(update_fields=["role"])
     return membership
+
+
+def user_display_name_set(*, user: User, display_name: str) -> User:
+    """Change the name others see. Empty is allowed: the account then shows as "Resident"."""
+    display_name = " ".join(display_name.split())
+    try:
+        User._meta.get_field("display_name").clean(display_name, user)
+    except ValidationError as error:
+        raise ValidationError({"display_name": error.messages}) from error
+    user.display_name = display_name
+    user.save(update_fields=["display_name"])
+    return user

@@ -4,15 +4,17 @@ from django.views.generic import TemplateView
 
 from portal.accounts import views
 
-organisation_patterns = (
+account_patterns = (
     [
-        path("", views.OrganisationListView.as_view(), name="organisation_list"),
-        path("nieuw/", views.OrganisationCreateView.as_view(), name="organisation_create"),
-        path("<slug:slug>/", views.OrganisationDetailView.as_view(),
+        path("mijn-account/", views.ProfileView.as_view(), name="profile"),
+        path("organisaties/", views.OrganisationListView.as_view(), name="organisation_list"),
+        path("organisaties/nieuw/", views.OrganisationCreateView.as_view(),
+             name="organisation_create"),
+        path("organisaties/<slug:slug>/", views.OrganisationDetailView.as_view(),
              name="organisation_detail"),
-        path("<slug:slug>/bewerken/", views.OrganisationUpdateView.as_view(),
+        path("organisaties/<slug:slug>/bewerken/", views.OrganisationUpdateView.as_view(),
              name="organisation_update"),
-        path("<slug:slug>/leden/", views.OrganisationMembersView.as_view(),
+        path("organisaties/<slug:slug>/leden/", views.OrganisationMembersView.as_view(),
              name="organisation_members"),
     ],
     "accounts",
@@ -23,5 +25,5 @@ urlpatterns = [
     path("inloggen/", TemplateView.as_view(template_name="accounts/login_choice.html"),
          name="login"),
     path("uitloggen/", auth_views.LogoutView.as_view(), name="logout"),
-    path("organisaties/", include(organisation_patterns)),
+    path("", include(account_patterns)),
 ]

@@ -1,4 +1,5 @@
-"""HTML views for organisations. Permissions come from rules.py; writes go through services."""
+"""HTML views for the own account and organisations. Permissions come from rules.py; writes go
+through services."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -9,7 +10,8 @@ from django.views.generic import CreateView, DetailView, ListView, TemplateView,
 from rules.contrib.views import PermissionRequiredMixin
 
 from portal.accounts import selectors, services
-from portal.accounts.forms import MembershipAddForm, OrganisationForm
+from portal.accounts.forms import MembershipAddForm, OrganisationForm, ProfileForm
+from portal.accounts.middleware import current_assurance_level
 from portal.accounts.models import Membership, Organisation
 
 
@@ -174,3 +176,33 @@ class OrganisationMembersView(PermissionRequiredMixin, TemplateView):
         if not request.user.has_perm("accounts.manage_organisation_members", self.organisation):
             return redirect(self.organisation)
         return redirect("accounts:organisation_members", slug=self.organisation.slug)
+
+
+class ProfileView(PermissionRequiredMixin, TemplateView):
+    """"My account": how you are logged in, the name others see, your organisations."""
+
+    permission_required = "accounts.change_own_profile"
+    template_name = "accounts/profile.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        return {
+            **super().get_context_data(**kwargs),
+            "form": kwargs.get("form") or ProfileForm(initial={"display_name": user.display_name}),
+            "assurance_level": current_assurance_level(self.request),
+            "organisations": selectors.organisations_of_user(user=user),
+        }
+
+    def post(self, request, *args, **kwargs):
+        form = ProfileForm(request.POST)
+        if form.is_valid():
+            try:
+                services.user_display_name_set(
+                    user=request.user, display_name=form.cleaned_data["display_name"]
+                )
+            except ValidationError as error:
+                _apply_validation_error(form, error)
+            else:
+                messages.success(request, _("Your name has been saved."))
+                return redirect("accounts:profile")
+        return self.render_to_response(self.get_context_data(form=form), status=400)

@@ -31,6 +31,7 @@ EXPECTED: dict[str, set[str]] = {
     "accounts.change_organisation": {roles.ORGANISATION_ADMIN, roles.ADMIN},
     "accounts.manage_organisation_members": {roles.ORGANISATION_ADMIN, roles.ADMIN},
     "accounts.act_as_verified_resident": {roles.VERIFIED_RESIDENT, roles.ADMIN},
+    "accounts.change_own_profile": LOGGED_IN,
     "core.view_notifications": LOGGED_IN,
     "core.change_notification_preferences": LOGGED_IN,
     "core.access_admin": {roles.ADMIN},
@@ -152,6 +153,7 @@ VIEW_EXPECTED: dict[str, dict[str, int]] = {
     "accounts:organisation_create": _statuses(EMAIL_USERS),
     "accounts:organisation_update": _statuses({roles.ORGANISATION_ADMIN, roles.ADMIN}),
     "accounts:organisation_members": _statuses({roles.ORGANISATION_ADMIN, roles.ADMIN}),
+    "accounts:profile": _statuses(LOGGED_IN),
     # Django's admin sends everyone who is not staff to its own login page.
     "admin:index": _statuses({roles.ADMIN}, denied=TO_LOGIN),
 }

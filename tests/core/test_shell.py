@@ -142,8 +142,8 @@ def test_logged_in_header_shows_escaped_name_and_logout_form(client):
     html = client.get("/").content.decode()
 
     assert (
-        '<span class="user-name" data-testid="user-name">'
-        "&lt;script&gt;alert(1)&lt;/script&gt; Jan</span>"
+        '<a class="user-name" href="/mijn-account/" data-testid="user-name">'
+        "&lt;script&gt;alert(1)&lt;/script&gt; Jan</a>"
     ) in html
     assert "<script>alert(1)</script>" not in html
     assert f'<form method="post" action="{reverse("logout")}">' in html
