@@ -35,6 +35,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
 from portal.accounts import digid_mock, digid_oidc
@@ -168,6 +169,8 @@ class MockIdPForm(forms.Form):
 
 
 @method_decorator(never_cache, name="dispatch")
+# A typed BSN is masked in error reports and debug pages, should this view ever fail.
+@method_decorator(sensitive_post_parameters("bsn"), name="dispatch")
 class DigiDMockIdPView(View):
     """The mock identity provider: clearly a test page, never a real DigiD."""
 

@@ -6,6 +6,8 @@ we translate ourselves are listed here. Our LOCALE_PATHS come first, so our word
 - Django 5.2 changed the msgid of the "password too short" error to "%d", and its Dutch
   catalogue still has the old msgid, so without this that error shows in English.
 - allauth's Dutch says "Aanmelden"/"afgemeld" where the site says "Inloggen"/"uitgelogd".
+- Django REST framework's Dutch lacks some API error messages, and says "verstikt" (choked)
+  for a throttled request.
 Copy each msgid exactly from the package's source (curly apostrophes included).
 """
 
@@ -37,4 +39,10 @@ ALLAUTH = [
     gettext_noop("Password successfully changed."),
     gettext_noop("Password successfully set."),
     gettext_noop("The email address and/or password you specified are not correct."),
+]
+
+REST_FRAMEWORK = [
+    gettext_noop("Invalid input."),
+    gettext_noop("JSON parse error - %s"),
+    gettext_noop("Request was throttled."),
 ]

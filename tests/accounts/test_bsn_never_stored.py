@@ -157,3 +157,24 @@ def test_console_log_filter_masks_nine_digit_numbers(caplog):
 
     assert record.getMessage() == "bsn=*********"
     assert "scrub_bsn" in settings.LOGGING["handlers"]["console"]["filters"]
+
+
+def test_a_typed_bsn_is_masked_in_error_reports():
+    """Should handling a mock IdP request ever fail, Django's error report (the mail to
+    ADMINS, the debug page) must not show the BSN that was typed."""
+    import sys
+
+    from django.test import RequestFactory
+    from django.views.debug import ExceptionReporter
+
+    from portal.accounts.digid_views import DigiDMockIdPView
+
+    request = RequestFactory().post("/digid/idp/", {"bsn": "999990019", "level": "midden"})
+    DigiDMockIdPView.as_view()(request)  # the view marks which POST fields are sensitive
+    try:
+        raise RuntimeError("something failed while handling the login")
+    except RuntimeError:
+        report = ExceptionReporter(request, *sys.exc_info()).get_traceback_text()
+
+    assert "999990019" not in report
+    assert "bsn = '********************'" in report
