@@ -155,8 +155,9 @@ if DIGID_MODE == "mock" and not DEBUG and not DIGID_MOCK_ALLOWED_WITHOUT_DEBUG:
     )
 # Level requested from DigiD in SAML mode (with comparison "minimum"), and recorded for the session.
 # In OIDC mode: the minimum level a login must have (the broker reports the actual level).
+_DIGID_LEVELS = {"basis", "midden", "substantieel", "hoog"}  # portal.accounts.assurance
 DIGID_SAML_LOA = env("DIGID_SAML_LOA", default="midden")
-if DIGID_SAML_LOA not in {"basis", "midden", "substantieel", "hoog"}:
+if DIGID_SAML_LOA not in _DIGID_LEVELS:
     raise ImproperlyConfigured("DIGID_SAML_LOA must be basis, midden, substantieel or hoog.")
 # DigiD requires sessions to end after at most 15 minutes of inactivity (DigiDCheck 2.2 T14).
 DIGID_SESSION_AGE = env.int("DIGID_SESSION_AGE", default=15 * 60)
@@ -173,7 +174,7 @@ DIGID_OIDC_BSN_CLAIM = env("DIGID_OIDC_BSN_CLAIM", default="bsn")  # a dotted pa
 DIGID_OIDC_LOA_CLAIM = env("DIGID_OIDC_LOA_CLAIM", default="acr")
 # Extra "broker value=level" pairs, on top of DigiD's SAML URNs and the plain level names.
 DIGID_OIDC_LOA_MAPPING = env.dict("DIGID_OIDC_LOA_MAPPING", default={})
-if set(DIGID_OIDC_LOA_MAPPING.values()) - {"basis", "midden", "substantieel", "hoog"}:
+if set(DIGID_OIDC_LOA_MAPPING.values()) - _DIGID_LEVELS:
     raise ImproperlyConfigured(
         "DIGID_OIDC_LOA_MAPPING values must be basis, midden, substantieel or hoog."
     )
@@ -234,7 +235,7 @@ ACCOUNT_RATE_LIMITS = {
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(BASE_DIR / "tmp" / "mail"))
 if env("EMAIL_URL", default=""):
-    vars().update(env.email_url("EMAIL_URL"))
+    globals().update(env.email_url("EMAIL_URL"))  # EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, ...
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Stadsmakers <noreply@stadsmakers.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -2,7 +2,7 @@
 through services."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
@@ -170,8 +170,6 @@ class OrganisationMembersView(PermissionRequiredMixin, TemplateView):
             return self.render_to_response(
                 self.get_context_data(action_error=" ".join(error.messages)), status=400
             )
-        except PermissionDenied:
-            raise
         messages.success(request, message)
         if not request.user.has_perm("accounts.manage_organisation_members", self.organisation):
             return redirect(self.organisation)
