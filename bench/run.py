@@ -83,6 +83,7 @@ def main():
             {
                 "benchmark": "pages",
                 "database": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
+                "debug": settings.DEBUG,
                 "rounds": ROUNDS,
                 "pages": figures,
             },
