@@ -106,3 +106,18 @@ def test_login_and_logout_messages_use_our_words_not_allauths(client):
     logged_out = client.post("/account/logout/", follow=True)
     assert "Je bent uitgelogd.</p>" in logged_out.content.decode()
     assert "Aanmelden" not in logged_out.content.decode()
+
+
+def test_dutch_by_default_even_for_an_english_browser(client):
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+
+    assert '<html lang="nl">' in response.content.decode()
+    assert "Inloggen" in response.content.decode()
+
+
+def test_english_once_chosen_with_the_switch(client):
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="nl-NL,nl;q=0.9")
+
+    assert '<html lang="en">' in response.content.decode()
