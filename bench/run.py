@@ -64,8 +64,12 @@ def main():
     from django.test import Client
 
     from portal.accounts.models import User
+    from registry.models import Algorithm
 
     anonymous = Client()
+    resident = Client()
+    resident.post("/digid/idp/", {"resident": "fatima", "level": "midden"}, follow=True)
+    algorithm = Algorithm.objects.get(slug="scanauto-parkeercontrole")
     member = Client()
     member.force_login(User.objects.get(email="moderator@demo.stadsmakers.nl"))
     pages = {
@@ -76,6 +80,11 @@ def main():
         "notifications": (member, "/meldingen/"),
         "api_me": (member, "/api/v1/me/"),
         "api_schema": (anonymous, "/api/v1/schema/"),
+        "my_consents": (resident, "/mijn-gegevens/toestemmingen/"),
+        "api_my_consents": (resident, "/api/v1/me/consents/"),
+        "algorithm_list": (anonymous, "/registers/algoritmes/"),
+        "algorithm_detail": (anonymous, f"/registers/algoritmes/{algorithm.slug}/"),
+        "api_algorithms": (anonymous, "/api/v1/algorithms/"),
     }
     figures = {name: _measure(client, url) for name, (client, url) in pages.items()}
     print(

@@ -12,4 +12,6 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("portal.core.api_urls")),
     path("", include("portal.accounts.api_urls")),
+    path("", include("portal.consent.api_urls")),
+    path("", include("registry.api_urls")),
 ]

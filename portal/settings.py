@@ -364,3 +364,9 @@ LOGGING = {
     },
 }
 ADMINS = [("Beheer", a) for a in env.list("DJANGO_ADMINS", default=[])]
+
+# Consent receipts name the municipality as the controller (Kantara Consent Receipt v1.1).
+CONSENT_CONTROLLER_NAME = env("CONSENT_CONTROLLER_NAME", default="Gemeente Zwolle (demo)")
+CONSENT_CONTROLLER_CONTACT = env("CONSENT_CONTROLLER_CONTACT", default="Privacyteam gemeente")
+CONSENT_CONTROLLER_EMAIL = env("CONSENT_CONTROLLER_EMAIL", default="privacy@example.org")
+CONSENT_CONTROLLER_URL = env("CONSENT_CONTROLLER_URL", default=SITE_URL)

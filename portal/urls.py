@@ -25,6 +25,8 @@ urlpatterns = [
     path("beheer/", admin.site.urls),
     path("account/", include("allauth.urls")),
     path("", include("portal.accounts.urls")),
+    path("", include("portal.consent.urls")),
+    path("", include("registry.urls")),
     path("api/v1/", include("portal.api_urls")),
 ]
 

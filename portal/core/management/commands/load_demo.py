@@ -10,6 +10,8 @@ from django.db import transaction
 
 DEMO_MODULES = [
     "portal.accounts.demo",
+    "portal.consent.demo",
+    "registry.demo",
 ]
 
 
