@@ -283,6 +283,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.core.tasks.notifications_send_daily_digests_task",
         "schedule": crontab(hour=7, minute=0),
     },
+    "consent-delete-expired-exports": {
+        "task": "portal.consent.tasks.data_exports_delete_expired_task",
+        "schedule": crontab(minute=17),
+    },
 }
 
 REST_FRAMEWORK = {
@@ -316,6 +320,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets used by more than one field (registers): one schema name each.
+    "ENUM_NAME_OVERRIDES": {
+        "ThemeEnum": "registry.standard.THEME_VALUES",
+        "RecommendationEnum": "registry.models.Evaluation.Recommendation",
+    },
 }
 
 # Security baseline. Production (DEBUG off) gets HTTPS-only cookies and HSTS.

@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
+from portal.consent.urls import area_urlpatterns as consent_area_urlpatterns
 from portal.core import views as core_views
 
 handler400 = "portal.core.views.bad_request"
@@ -26,6 +27,7 @@ urlpatterns = [
     path("account/", include("allauth.urls")),
     path("", include("portal.accounts.urls")),
     path("", include("portal.consent.urls")),
+    path("", include(consent_area_urlpatterns)),
     path("", include("registry.urls")),
     path("api/v1/", include("portal.api_urls")),
 ]

@@ -1,9 +1,17 @@
-"""Admin for the algorithm register. Every change goes through the register's own pages
+"""Admin for the registers (algorithms, pilots). Every change goes through the register's own pages
 (services, which write the events): here everything is read-only."""
 
 from django.contrib import admin
 
-from registry.models import Algorithm, AlgorithmEvent, AlgorithmVersion
+from registry.models import (
+    Algorithm,
+    AlgorithmEvent,
+    AlgorithmVersion,
+    Evaluation,
+    Kpi,
+    Pilot,
+    PilotEvent,
+)
 
 
 class AlgorithmVersionInline(admin.TabularInline):
@@ -66,3 +74,50 @@ class AlgorithmEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Pilot register: read-only too; every change goes through the services."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class KpiInline(admin.TabularInline):
+    model = Kpi
+    fields = ["name", "unit", "direction", "baseline_value", "target_value", "result_value",
+              "assessment"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Pilot)
+class PilotAdmin(ReadOnlyAdmin):
+    list_display = ["title", "state", "status", "theme", "department", "next_review_date"]
+    list_filter = ["state", "status", "theme"]
+    search_fields = ["title", "slug", "summary"]
+    inlines = [KpiInline]
+
+
+@admin.register(Evaluation)
+class EvaluationAdmin(ReadOnlyAdmin):
+    list_display = ["pilot", "kind", "state", "evaluated_on", "decision", "published_at"]
+    list_filter = ["kind", "state", "decision"]
+    search_fields = ["pilot__title", "council_summary"]
+
+
+@admin.register(PilotEvent)
+class PilotEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "pilot", "action", "from_state", "to_state", "by"]
+    list_filter = ["action"]
+    search_fields = ["pilot__slug", "reason"]

@@ -1,4 +1,4 @@
-"""Read-only API of the algorithm register under /api/v1/algorithms/.
+"""Read-only API of the registers: /api/v1/algorithms/ and /api/v1/pilots/.
 
 The records use exactly the key names of the national publication standard v1.0, so that a record
 can be sent unchanged to the national Algoritmeregister. `source_id` is our public id of the
@@ -13,7 +13,7 @@ from rest_framework import generics, serializers
 from rest_framework.permissions import AllowAny
 
 from registry import selectors, standard
-from registry.models import AlgorithmVersion
+from registry.models import AlgorithmVersion, Evaluation, Kpi, KpiResult, Pilot
 
 
 class ReferenceSerializer(serializers.Serializer):
@@ -105,3 +105,93 @@ class AlgorithmDetailView(generics.RetrieveAPIView):
         version = algorithm.current_version
         version.algorithm = algorithm
         return version
+
+
+# --- pilots: /api/v1/pilots/ -----------------------------------------------------------------
+
+
+class KpiSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Kpi
+        fields = [
+            "name", "definition", "unit", "direction", "baseline_value", "baseline_date",
+            "baseline_source", "target_value", "target_date", "result_value", "assessment",
+        ]
+
+
+class KpiResultSerializer(serializers.ModelSerializer):
+    kpi = serializers.CharField(source="kpi.name", help_text=_("The KPI's name."))
+
+    class Meta:
+        model = KpiResult
+        fields = ["kpi", "value", "assessment", "note"]
+
+
+class EvaluationSerializer(serializers.ModelSerializer):
+    kpi_results = KpiResultSerializer(many=True)
+
+    class Meta:
+        model = Evaluation
+        fields = [
+            "id", "kind", "evaluated_on", "evaluator", "method", "council_summary",
+            "kpi_results", "side_effects", "participant_feedback", "cost_benefit",
+            "lessons_learned", "recommendation", "decision", "decision_by", "decision_date",
+            "decision_link", "follow_up", "published_at",
+        ]
+
+
+class PilotSerializer(serializers.ModelSerializer):
+    """A published pilot with its KPIs and published evaluations. Personal data of people is
+    never included: only the pilot's own fields."""
+
+    id = serializers.UUIDField(source="public_id")
+    algorithms = serializers.SlugRelatedField(
+        slug_field="slug", many=True, read_only=True,
+        help_text=_("Slugs of the published algorithms the pilot uses (/api/v1/algorithms/)."),
+    )
+    kpis = KpiSerializer(many=True)
+    evaluations = EvaluationSerializer(many=True)
+
+    class Meta:
+        model = Pilot
+        fields = [
+            "id", "slug", "title", "summary", "theme", "status", "start_date",
+            "planned_end_date", "neighbourhood", "latitude", "longitude", "department",
+            "alderman", "problem", "goal", "hypothesis", "intervention", "evaluation_design",
+            "partners", "budget", "data_collected", "personal_data", "legal_basis", "dpia_link",
+            "retention", "next_review_date", "algorithms", "published_at", "kpis", "evaluations",
+        ]
+
+
+PILOT_FILTER_PARAMETERS = [
+    OpenApiParameter("theme", OpenApiTypes.STR, enum=list(standard.THEME_VALUES)),
+    OpenApiParameter("status", OpenApiTypes.STR, enum=list(Pilot.Status.values)),
+    OpenApiParameter("department", OpenApiTypes.STR),
+    OpenApiParameter("q", OpenApiTypes.STR, description="Text in title, summary or "
+                                                        "neighbourhood."),
+]
+
+
+@extend_schema_view(get=extend_schema(parameters=PILOT_FILTER_PARAMETERS))
+class PilotListView(generics.ListAPIView):
+    """Published pilots (withdrawn ones are left out), by title, with KPIs and evaluations."""
+
+    serializer_class = PilotSerializer
+    permission_classes = [AllowAny]
+
+    def get_queryset(self):
+        params = self.request.query_params
+        return selectors.published_pilots_for_api(
+            **{key: params.get(key, "") for key in ("q", "theme", "status", "department")}
+        )
+
+
+class PilotDetailView(generics.RetrieveAPIView):
+    """One published pilot, by slug."""
+
+    serializer_class = PilotSerializer
+    permission_classes = [AllowAny]
+    lookup_field = "slug"
+
+    def get_queryset(self):
+        return selectors.published_pilots_for_api()

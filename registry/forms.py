@@ -1,8 +1,9 @@
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from registry import standard
-from registry.models import AlgorithmVersion
+from registry.models import Algorithm, AlgorithmVersion, Evaluation, Kpi, KpiResult, Pilot
 
 # The form's sections follow the standard's tabs, plus the municipality's own fields.
 FIELDSETS = [
@@ -81,7 +82,17 @@ class GroupingField(forms.CharField):
         standard.GroupingValidator(self.key)(value)
 
 
-class AlgorithmVersionForm(forms.ModelForm):
+class SentenceCaseLabelsMixin:
+    """Labels above inputs, in sentence case (the models' verbose names are lower case)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.label = str(field.label)[:1].upper() + str(field.label)[1:]
+
+
+class AlgorithmVersionForm(SentenceCaseLabelsMixin, forms.ModelForm):
     """The content of an algorithm record. Always bound to a fresh, unsaved version."""
 
     category = forms.MultipleChoiceField(
@@ -115,13 +126,6 @@ class AlgorithmVersionForm(forms.ModelForm):
             **{name: forms.Textarea(attrs={"rows": 5}) for name in LONG_TEXT_FIELDS},
         }
 
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            # Labels are sentence case; the model's verbose names are lower case.
-            field.label = str(field.label)[:1].upper() + str(field.label)[1:]
-
     def fieldsets(self):
         return [(title, [self[name] for name in names]) for title, names in FIELDSETS]
 
@@ -134,23 +138,17 @@ class ReasonForm(forms.Form):
     )
 
 
-class AlgorithmFilterForm(forms.Form):
-    """The search and filters of the public list (GET). Unknown values are ignored."""
+def _theme_filter(**kwargs):
+    return forms.ChoiceField(
+        label=_("Theme"), required=False,
+        choices=[("", _("All themes"))] + [(v, v) for v in standard.THEME_VALUES], **kwargs
+    )
+
+
+class RegisterFilterForm(forms.Form):
+    """The search and filters of a register's public list (GET). Unknown values are ignored."""
 
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
-    category = forms.ChoiceField(
-        label=_("Theme"), required=False,
-        choices=[("", _("All themes"))] + [(v, v) for v in standard.THEME_VALUES],
-    )
-    status = forms.ChoiceField(
-        label=_("Status"), required=False,
-        choices=[("", _("All statuses"))] + [(v, v) for v in standard.STATUS_VALUES],
-    )
-    publication_category = forms.ChoiceField(
-        label=_("Publication category"), required=False,
-        choices=[("", _("All categories"))]
-        + [(v, v) for v in standard.PUBLICATION_CATEGORY_VALUES],
-    )
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
@@ -168,3 +166,176 @@ class AlgorithmFilterForm(forms.Form):
             }
         return dict(self.cleaned_data)
 
+
+class AlgorithmFilterForm(RegisterFilterForm):
+    category = _theme_filter()
+    status = forms.ChoiceField(
+        label=_("Status"), required=False,
+        choices=[("", _("All statuses"))] + [(v, v) for v in standard.STATUS_VALUES],
+    )
+    publication_category = forms.ChoiceField(
+        label=_("Publication category"), required=False,
+        choices=[("", _("All categories"))]
+        + [(v, v) for v in standard.PUBLICATION_CATEGORY_VALUES],
+    )
+
+
+
+# --- the pilot register ----------------------------------------------------------------------
+
+PILOT_FIELDSETS = [
+    (_("The pilot"), [
+        "title", "summary", "theme", "start_date", "planned_end_date", "neighbourhood",
+        "latitude", "longitude", "department", "alderman",
+    ]),
+    (_("Why and how"), [
+        "problem", "goal", "hypothesis", "intervention", "evaluation_design", "partners",
+        "budget",
+    ]),
+    (_("Data and privacy"), [
+        "data_collected", "personal_data", "legal_basis", "dpia_link", "retention",
+    ]),
+    (_("Review and links"), ["next_review_date", "algorithms"]),
+]
+PILOT_FORM_FIELDS = [field for _title, fields in PILOT_FIELDSETS for field in fields]
+PILOT_LONG_TEXT = ("problem", "goal", "hypothesis", "intervention", "evaluation_design",
+                   "partners", "data_collected")
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class AlgorithmChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return obj.current_version.name if obj.current_version_id else obj.slug
+
+
+class PilotForm(SentenceCaseLabelsMixin, forms.ModelForm):
+    algorithms = AlgorithmChoiceField(
+        label=_("algorithms used"), required=False, widget=forms.CheckboxSelectMultiple,
+        queryset=Algorithm.objects.filter(current_version__isnull=False)
+        .select_related("current_version").order_by("current_version__name"),
+        help_text=_("Published algorithms from the algorithm register that the pilot uses."),
+    )
+
+    class Meta:
+        model = Pilot
+        fields = PILOT_FORM_FIELDS
+        widgets = {
+            "summary": forms.Textarea(attrs={"rows": 3}),
+            "start_date": DATE_INPUT,
+            "planned_end_date": DATE_INPUT,
+            "next_review_date": DATE_INPUT,
+            "dpia_link": forms.URLInput(attrs={"placeholder": "https://"}),
+            **{name: forms.Textarea(attrs={"rows": 4}) for name in PILOT_LONG_TEXT},
+        }
+
+    def fieldsets(self):
+        return [(title, [self[name] for name in names]) for title, names in PILOT_FIELDSETS]
+
+
+KPI_FORM_FIELDS = [
+    "name", "definition", "unit", "direction", "baseline_value", "baseline_date",
+    "baseline_source", "target_value", "target_date", "result_value", "assessment",
+]
+
+
+class KpiForm(SentenceCaseLabelsMixin, forms.ModelForm):
+    class Meta:
+        model = Kpi
+        fields = KPI_FORM_FIELDS
+        widgets = {
+            "definition": forms.Textarea(attrs={"rows": 3}),
+            "baseline_date": DATE_INPUT,
+            "target_date": DATE_INPUT,
+        }
+
+    def fieldsets(self):
+        return [(_("KPI"), [self[name] for name in KPI_FORM_FIELDS])]
+
+
+EVALUATION_FIELDSETS = [
+    (_("The evaluation"), ["kind", "evaluated_on", "evaluator", "method", "council_summary"]),
+    (_("Findings"), ["side_effects", "participant_feedback", "cost_benefit", "lessons_learned",
+                     "recommendation"]),
+    (_("Decision"), ["decision", "decision_by", "decision_date", "decision_link", "follow_up"]),
+]
+EVALUATION_FORM_FIELDS = [field for _title, fields in EVALUATION_FIELDSETS for field in fields]
+
+
+class EvaluationForm(SentenceCaseLabelsMixin, forms.ModelForm):
+    """An evaluation with one result (value, assessment, note) per KPI of the pilot."""
+
+    class Meta:
+        model = Evaluation
+        fields = EVALUATION_FORM_FIELDS
+        widgets = {
+            "evaluated_on": DATE_INPUT,
+            "decision_date": DATE_INPUT,
+            "decision_link": forms.URLInput(attrs={"placeholder": "https://"}),
+            "council_summary": forms.Textarea(attrs={"rows": 8}),
+            **{name: forms.Textarea(attrs={"rows": 4}) for name in (
+                "method", "side_effects", "participant_feedback", "cost_benefit",
+                "lessons_learned", "follow_up",
+            )},
+        }
+
+    def __init__(self, *args, kpis=(), **kwargs):
+        self.kpis = list(kpis)
+        super().__init__(*args, **kwargs)
+        result = KpiResult
+        for kpi in self.kpis:
+            prefix = f"kpi_{kpi.pk}_"
+            self.fields[prefix + "value"] = result._meta.get_field("value").formfield(
+                label=_("Measured value"), required=False
+            )
+            self.fields[prefix + "assessment"] = forms.ChoiceField(
+                label=_("Assessment"), required=False,
+                choices=[("", "–")] + list(Kpi.Assessment.choices),
+            )
+            self.fields[prefix + "note"] = forms.CharField(
+                label=_("Note"), required=False, max_length=1000,
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
+
+    def fieldsets(self):
+        return [(title, [self[name] for name in names])
+                for title, names in EVALUATION_FIELDSETS]
+
+    def kpi_fieldsets(self):
+        return [
+            (kpi, [self[f"kpi_{kpi.pk}_{name}"] for name in ("value", "assessment", "note")])
+            for kpi in self.kpis
+        ]
+
+    def content(self) -> dict:
+        return {field: self.cleaned_data[field] for field in EVALUATION_FORM_FIELDS}
+
+    def kpi_results(self) -> dict:
+        return {
+            kpi.pk: {name: self.cleaned_data[f"kpi_{kpi.pk}_{name}"]
+                     for name in ("value", "assessment", "note")}
+            for kpi in self.kpis
+        }
+
+
+class PilotFilterForm(RegisterFilterForm):
+    theme = _theme_filter()
+    status = forms.ChoiceField(
+        label=_("Status"), required=False,
+        choices=[("", _("All statuses"))]
+        + [(value, capfirst(label)) for value, label in Pilot.Status.choices],
+    )
+    department = forms.ChoiceField(label=_("Department"), required=False, choices=())
+
+    def __init__(self, *args, departments=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["department"].choices = [("", _("All departments"))] + [
+            (d, d) for d in departments
+        ]
+
+
+class StatusChangeForm(forms.Form):
+    to_status = forms.ChoiceField(label=_("New status"), choices=Pilot.Status.choices)
+    reason = forms.CharField(
+        label=_("Explanation"), required=False, max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

@@ -12,7 +12,7 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.core.validators import MaxLengthValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -65,18 +65,87 @@ class Algorithm(models.Model):
         return reverse("registry:algorithm_detail", kwargs={"slug": self.slug})
 
 
-class AlgorithmVersionQuerySet(models.QuerySet):
+class FrozenQuerySet(models.QuerySet):
+    """Refuses to change or delete the content of published rows (see `FrozenWhenPublished`)."""
+
     def update(self, **kwargs):
-        if set(kwargs) & set(AlgorithmVersion.CONTENT_FIELDS) and self.filter(
-            state__in=AlgorithmVersion.FROZEN_STATES
+        model = self.model
+        if set(kwargs) & set(model.CONTENT_FIELDS) and self.filter(
+            state__in=model.FROZEN_STATES
         ).exists():
-            raise PublishedVersionImmutable("A published version cannot be changed.")
+            raise PublishedVersionImmutable(f"A published {model.FROZEN_NOUN} cannot be changed.")
         return super().update(**kwargs)
 
     def delete(self):
-        if self.filter(state__in=AlgorithmVersion.FROZEN_STATES).exists():
-            raise PublishedVersionImmutable("A published version cannot be deleted.")
+        if self.filter(state__in=self.model.FROZEN_STATES).exists():
+            raise PublishedVersionImmutable(
+                f"A published {self.model.FROZEN_NOUN} cannot be deleted."
+            )
         return super().delete()
+
+
+class FrozenWhenPublished(models.Model):
+    """A row whose CONTENT_FIELDS can never change once its `state` is in FROZEN_STATES.
+
+    Used by algorithm versions and pilot evaluations. Subclasses define `state`,
+    CONTENT_FIELDS, FROZEN_STATES and FROZEN_NOUN, and use FrozenQuerySet as manager.
+    """
+
+    FROZEN_NOUN = "version"
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            stored = (
+                type(self).objects.filter(pk=self.pk).values("state", *self.CONTENT_FIELDS).first()
+            )
+            if stored and stored["state"] in self.FROZEN_STATES:
+                changed = [f for f in self.CONTENT_FIELDS if stored[f] != getattr(self, f)]
+                if changed:
+                    raise PublishedVersionImmutable(
+                        f"A published {self.FROZEN_NOUN} cannot be changed ({', '.join(changed)})."
+                    )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.is_frozen:
+            raise PublishedVersionImmutable(f"A published {self.FROZEN_NOUN} cannot be deleted.")
+        return super().delete(*args, **kwargs)
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.state in self.FROZEN_STATES
+
+
+class PublicationBookkeeping(models.Model):
+    """Who created, submitted, published and withdrew a record, and when (four-eyes workflow).
+
+    Shared by algorithm versions and pilots; written only by registry/services.py.
+    """
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("submitted by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("published by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    withdrawn_reason = models.TextField(_("reason for withdrawal"), blank=True)
+
+    class Meta:
+        abstract = True
 
 
 def _rich_text(verbose_name, key, help_text=""):
@@ -94,7 +163,7 @@ def _url(verbose_name, key, help_text=""):
     )
 
 
-class AlgorithmVersion(models.Model):
+class AlgorithmVersion(FrozenWhenPublished, PublicationBookkeeping):
     """The content of one version of an algorithm record (publication standard v1.0)."""
 
     class State(models.TextChoices):
@@ -281,27 +350,8 @@ class AlgorithmVersion(models.Model):
         help_text=_("When the municipality will review the algorithm and this record again."),
     )
 
-    # --- bookkeeping ---
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
-    )
-    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
-    submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("submitted by"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
-    )
-    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
-    published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("published by"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
-    )
-    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
-    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
-    withdrawn_reason = models.TextField(_("reason for withdrawal"), blank=True)
 
-    objects = AlgorithmVersionQuerySet.as_manager()
+    objects = FrozenQuerySet.as_manager()
 
     # The record's content: frozen once published. Everything else is workflow bookkeeping.
     CONTENT_FIELDS = (
@@ -333,28 +383,6 @@ class AlgorithmVersion(models.Model):
     def __str__(self):
         return f"{self.name} (v{self.number})"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            stored = (
-                type(self).objects.filter(pk=self.pk).values("state", *self.CONTENT_FIELDS).first()
-            )
-            if stored and stored["state"] in self.FROZEN_STATES:
-                changed = [f for f in self.CONTENT_FIELDS if stored[f] != getattr(self, f)]
-                if changed:
-                    raise PublishedVersionImmutable(
-                        f"A published version cannot be changed ({', '.join(changed)})."
-                    )
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        if self.is_frozen:
-            raise PublishedVersionImmutable("A published version cannot be deleted.")
-        return super().delete(*args, **kwargs)
-
-    @property
-    def is_frozen(self) -> bool:
-        return self.state in self.FROZEN_STATES
-
     @property
     def source_id(self) -> str:
         """The standard's `source_id` (the organisation's own id): our public algorithm id."""
@@ -380,7 +408,26 @@ class AlgorithmVersion(models.Model):
         return errors
 
 
-class AlgorithmEvent(models.Model):
+class TransitionEvent(models.Model):
+    """One row of a timeline: who (`by`), when (`at`) and why (`reason`) something moved from
+    `from_state` to `to_state` (fields of the concrete event model)."""
+
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.from_state} → {self.to_state}"
+
+
+class AlgorithmEvent(TransitionEvent):
     """One transition of a version: who, when, from which state to which, and why."""
 
     class Action(models.TextChoices):
@@ -402,17 +449,423 @@ class AlgorithmEvent(models.Model):
         _("from"), max_length=16, choices=AlgorithmVersion.State.choices, blank=True
     )
     to_state = models.CharField(_("to"), max_length=16, choices=AlgorithmVersion.State.choices)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
-    )
-    at = models.DateTimeField(_("at"), default=timezone.now)
-    reason = models.TextField(_("reason"), blank=True)
 
-    class Meta:
+    class Meta(TransitionEvent.Meta):
         verbose_name = _("algorithm event")
         verbose_name_plural = _("algorithm events")
-        ordering = ["-at", "-id"]
+
+
+# --- the pilot register ----------------------------------------------------------------------
+#
+# A pilot is one record (not versioned, unlike an algorithm): its publication goes through the
+# same four-eyes workflow states, and its life-cycle status through its own table of allowed
+# transitions (registry/services.py). Every change of either writes a PilotEvent. Evaluations are
+# recorded as drafts and published four-eyes; a published evaluation (with its per-KPI results)
+# can never change. Sensor projects, challenges and ideas hold their own links to a pilot
+# (registry never imports them); the pilot holds its links to algorithms.
+
+
+def _long_text(verbose_name, help_text=""):
+    return models.TextField(
+        verbose_name, max_length=5000, blank=True, help_text=help_text,
+        validators=[MaxLengthValidator(5000)],
+    )
+
+
+def _measure(verbose_name):
+    return models.DecimalField(verbose_name, max_digits=14, decimal_places=3, null=True,
+                               blank=True)
+
+
+PublicationState = AlgorithmVersion.State
+
+
+class Pilot(PublicationBookkeeping):
+    """One pilot (experiment) of the municipality, with its plan, KPIs and evaluations."""
+
+    class Status(models.TextChoices):
+        IDEA = "idea", _("idea")
+        PREPARATION = "preparation", _("preparation")
+        RUNNING = "running", _("running")
+        EVALUATING = "evaluating", _("being evaluated")
+        SCALED_UP = "scaled_up", _("scaled up")
+        CONTINUED = "continued", _("continued")
+        ADJUSTED = "adjusted", _("adjusted")
+        STOPPED = "stopped", _("stopped")
+        PROHIBITED = "prohibited", _("prohibited")
+
+    State = PublicationState
+    PUBLIC_STATES = (PublicationState.PUBLISHED, PublicationState.WITHDRAWN)
+
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    slug = models.SlugField(_("slug"), max_length=120, unique=True)
+    state = models.CharField(
+        _("state"), max_length=16, choices=PublicationState.choices,
+        default=PublicationState.DRAFT,
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.IDEA,
+    )
+
+    title = models.CharField(_("title"), max_length=200)
+    summary = models.TextField(
+        _("summary"), max_length=400, blank=True, validators=[MaxLengthValidator(400)],
+        help_text=_("Two or three sentences in plain language (B1): what is tried, and why? "
+                    "At most 400 characters."),
+    )
+    theme = models.CharField(
+        _("theme"), max_length=64, blank=True,
+        choices=[(value, value) for value in standard.THEME_VALUES],
+    )
+    start_date = models.DateField(_("start date"), null=True, blank=True)
+    planned_end_date = models.DateField(_("planned end date"), null=True, blank=True)
+    neighbourhood = models.CharField(
+        _("neighbourhood"), max_length=200, blank=True,
+        help_text=_("Where the pilot takes place, e.g. a neighbourhood or \"the whole city\"."),
+    )
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=8, decimal_places=6, null=True, blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
+    department = models.CharField(_("department"), max_length=200, blank=True)
+    alderman = models.CharField(
+        _("responsible alderman"), max_length=200, blank=True,
+        help_text=_("The alderman (wethouder) who is accountable for the pilot."),
+    )
+    problem = _long_text(_("problem"), _("Which problem or policy question is the pilot about?"))
+    goal = _long_text(_("goal"))
+    hypothesis = _long_text(
+        _("hypothesis"),
+        _("\"If we …, we expect …, measured by …\"."),
+    )
+    intervention = _long_text(_("intervention"), _("What is done or tried, with whom, where."))
+    evaluation_design = _long_text(
+        _("evaluation design"),
+        _("How the effect is measured: before and after, a control group, interviews …"),
+    )
+    partners = _long_text(
+        _("partners"), _("Companies, knowledge institutions, residents' initiatives and their "
+                         "role."),
+    )
+    budget = models.DecimalField(
+        _("budget (euros)"), max_digits=12, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    data_collected = _long_text(_("data collected"))
+    personal_data = models.BooleanField(_("personal data is processed"), default=False)
+    legal_basis = models.CharField(
+        _("legal basis (GDPR)"), max_length=500, blank=True,
+        help_text=_("Required when personal data is processed."),
+    )
+    dpia_link = models.CharField(
+        _("link to the DPIA"), max_length=500, blank=True,
+        validators=[standard.validate_https_url],
+        help_text=_("Required when personal data is processed (https://)."),
+    )
+    retention = models.CharField(
+        _("retention period"), max_length=500, blank=True,
+        help_text=_("How long the data is kept. Required when personal data is processed."),
+    )
+    next_review_date = models.DateField(
+        _("next review date"), null=True, blank=True,
+        help_text=_("When the pilot must be evaluated or reviewed next."),
+    )
+    algorithms = models.ManyToManyField(
+        Algorithm, verbose_name=_("algorithms used"), blank=True, related_name="pilots",
+    )
+
+    CONTENT_FIELDS = (
+        "title", "summary", "theme", "start_date", "planned_end_date", "neighbourhood",
+        "latitude", "longitude", "department", "alderman", "problem", "goal", "hypothesis",
+        "intervention", "evaluation_design", "partners", "budget", "data_collected",
+        "personal_data", "legal_basis", "dpia_link", "retention", "next_review_date",
+    )
+    REQUIRED_FOR_PUBLICATION = (
+        "title", "summary", "theme", "start_date", "planned_end_date", "neighbourhood",
+        "department", "alderman", "problem", "goal", "hypothesis", "intervention",
+        "evaluation_design", "data_collected", "next_review_date",
+    )
+
+    class Meta:
+        verbose_name = _("pilot")
+        verbose_name_plural = _("pilots")
+        ordering = ["title"]
+        indexes = [models.Index(fields=["state", "status"], name="registry_pilot_state_status")]
 
     def __str__(self):
-        return f"{self.get_action_display()} {self.from_state} → {self.to_state}"
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("registry:pilot_detail", kwargs={"slug": self.slug})
+
+    @property
+    def is_public(self) -> bool:
+        return self.state in self.PUBLIC_STATES
+
+    # Life-cycle statuses after which no review is due any more.
+    CLOSED_STATUSES = (Status.SCALED_UP, Status.STOPPED, Status.PROHIBITED)
+
+    @property
+    def review_overdue(self) -> bool:
+        return (
+            self.next_review_date is not None
+            and self.status not in self.CLOSED_STATUSES
+            and self.next_review_date < timezone.localdate()
+        )
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if self.start_date and self.planned_end_date and self.planned_end_date < self.start_date:
+            errors["planned_end_date"] = [_("The end date cannot be before the start date.")]
+        if (self.latitude is None) != (self.longitude is None):
+            errors["longitude"] = [_("Give both latitude and longitude, or neither.")]
+        if self.personal_data:
+            for field in ("legal_basis", "dpia_link", "retention"):
+                if not (getattr(self, field) or "").strip():
+                    errors[field] = [_("Required when personal data is processed.")]
+        if errors:
+            raise ValidationError(errors)
+
+    def publication_errors(self) -> dict[str, list[str]]:
+        return {
+            field: [_("Fill in this field before the pilot can be published.")]
+            for field in self.REQUIRED_FOR_PUBLICATION
+            if not str(getattr(self, field) or "").strip()
+        }
+
+
+class Kpi(models.Model):
+    """A key performance indicator of a pilot: how success is measured."""
+
+    class Direction(models.TextChoices):
+        HIGHER = "higher", _("Higher is better")
+        LOWER = "lower", _("Lower is better")
+
+    class Assessment(models.TextChoices):
+        MET = "met", _("Met")
+        PARTLY = "partly", _("Partly met")
+        NOT_MET = "not_met", _("Not met")
+
+    pilot = models.ForeignKey(
+        Pilot, verbose_name=_("pilot"), on_delete=models.CASCADE, related_name="kpis"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    definition = models.TextField(
+        _("definition"), max_length=1000, blank=True, validators=[MaxLengthValidator(1000)],
+    )
+    unit = models.CharField(_("unit"), max_length=50, blank=True)
+    direction = models.CharField(
+        _("direction"), max_length=8, choices=Direction.choices, default=Direction.HIGHER
+    )
+    baseline_value = _measure(_("baseline value"))
+    baseline_date = models.DateField(_("baseline date"), null=True, blank=True)
+    baseline_source = models.CharField(_("baseline source"), max_length=300, blank=True)
+    target_value = _measure(_("target value"))
+    target_date = models.DateField(_("target date"), null=True, blank=True)
+    result_value = _measure(_("measured result"))
+    assessment = models.CharField(
+        _("assessment"), max_length=8, choices=Assessment.choices, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("KPI")
+        verbose_name_plural = _("KPIs")
+        ordering = ["pilot", "pk"]
+
+    def __str__(self):
+        return self.name
+
+
+class Evaluation(FrozenWhenPublished):
+    """A mid-term or final evaluation of a pilot, with the decision taken on it."""
+
+    class Kind(models.TextChoices):
+        MID_TERM = "mid_term", _("Mid-term evaluation")
+        FINAL = "final", _("Final evaluation")
+
+    class Recommendation(models.TextChoices):
+        SCALE_UP = "scale_up", _("Scale up")
+        CONTINUE = "continue", _("Continue")
+        ADJUST = "adjust", _("Adjust and test again")
+        STOP = "stop", _("Stop")
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+
+    FROZEN_STATES = (State.PUBLISHED,)
+    FROZEN_NOUN = "evaluation"
+
+    pilot = models.ForeignKey(
+        Pilot, verbose_name=_("pilot"), on_delete=models.CASCADE, related_name="evaluations"
+    )
+    state = models.CharField(_("state"), max_length=16, choices=State.choices,
+                             default=State.DRAFT)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.FINAL)
+    evaluated_on = models.DateField(_("date of the evaluation"), null=True, blank=True)
+    evaluator = models.CharField(
+        _("evaluator"), max_length=200, blank=True,
+        help_text=_("Who evaluated: internal team, or the name of an external party."),
+    )
+    method = _long_text(_("method"))
+    council_summary = models.TextField(
+        _("summary for the council"), max_length=3000, blank=True,
+        validators=[MaxLengthValidator(3000)],
+        help_text=_("About 300 words in plain language (B1)."),
+    )
+    side_effects = _long_text(_("side effects"))
+    participant_feedback = _long_text(_("feedback from participants"))
+    cost_benefit = _long_text(_("costs and benefits"))
+    lessons_learned = _long_text(_("lessons learned"))
+    recommendation = models.CharField(
+        _("recommendation"), max_length=16, choices=Recommendation.choices, blank=True
+    )
+    decision = models.CharField(
+        _("decision"), max_length=16, choices=Recommendation.choices, blank=True
+    )
+    decision_by = models.CharField(
+        _("decided by"), max_length=200, blank=True,
+        help_text=_("For example: the college of mayor and aldermen, or the council."),
+    )
+    decision_date = models.DateField(_("date of the decision"), null=True, blank=True)
+    decision_link = models.CharField(
+        _("link to council letter or proposal"), max_length=500, blank=True,
+        validators=[standard.validate_https_url],
+    )
+    follow_up = _long_text(_("follow-up"))
+
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("published by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+
+    objects = FrozenQuerySet.as_manager()
+
+    CONTENT_FIELDS = (
+        "kind", "evaluated_on", "evaluator", "method", "council_summary", "side_effects",
+        "participant_feedback", "cost_benefit", "lessons_learned", "recommendation",
+        "decision", "decision_by", "decision_date", "decision_link", "follow_up",
+    )
+    REQUIRED_FOR_PUBLICATION = (
+        "evaluated_on", "evaluator", "method", "council_summary", "lessons_learned",
+        "recommendation",
+    )
+    REQUIRED_FOR_FINAL = ("decision", "decision_by", "decision_date")
+
+    class Meta:
+        verbose_name = _("evaluation")
+        verbose_name_plural = _("evaluations")
+        ordering = ["pilot", "-evaluated_on", "-pk"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.pilot_id}"
+
+    def publication_errors(self) -> dict[str, list[str]]:
+        required = self.REQUIRED_FOR_PUBLICATION
+        if self.kind == self.Kind.FINAL:
+            required += self.REQUIRED_FOR_FINAL
+        return {
+            field: [_("Fill in this field before the evaluation can be published.")]
+            for field in required
+            if not str(getattr(self, field) or "").strip()
+        }
+
+
+class KpiResult(models.Model):
+    """The result of one KPI in one evaluation. Frozen with its published evaluation."""
+
+    evaluation = models.ForeignKey(
+        Evaluation, verbose_name=_("evaluation"), on_delete=models.CASCADE,
+        related_name="kpi_results",
+    )
+    kpi = models.ForeignKey(
+        Kpi, verbose_name=_("KPI"), on_delete=models.PROTECT, related_name="results"
+    )
+    value = _measure(_("measured value"))
+    assessment = models.CharField(
+        _("assessment"), max_length=8, choices=Kpi.Assessment.choices, blank=True
+    )
+    note = models.TextField(_("note"), max_length=1000, blank=True,
+                            validators=[MaxLengthValidator(1000)])
+
+    class Meta:
+        verbose_name = _("KPI result")
+        verbose_name_plural = _("KPI results")
+        ordering = ["evaluation", "kpi_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["evaluation", "kpi"],
+                                    name="registry_one_result_per_kpi"),
+        ]
+
+    def __str__(self):
+        return f"{self.kpi_id}: {self.value}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and Evaluation.objects.filter(
+            pk=self.evaluation_id, state__in=Evaluation.FROZEN_STATES
+        ).exists():
+            raise PublishedVersionImmutable("A published evaluation cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.evaluation.is_frozen:
+            raise PublishedVersionImmutable("A published evaluation cannot be deleted.")
+        return super().delete(*args, **kwargs)
+
+
+class PilotEvent(TransitionEvent):
+    """One change of a pilot's publication state or life-cycle status: the timeline."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("Draft created")
+        SUBMIT = "submit", _("Submitted for approval")
+        PUBLISH = "publish", _("Published")
+        REJECT = "reject", _("Sent back to draft")
+        WITHDRAW = "withdraw", _("Withdrawn")
+        STATUS = "status", _("Status changed")
+        EVALUATION_RECORD = "evaluation_record", _("Evaluation recorded")
+        EVALUATION_PUBLISH = "evaluation_publish", _("Evaluation published")
+
+    # Events the public sees in the timeline; civil servants see all.
+    PUBLIC_ACTIONS = (Action.PUBLISH, Action.WITHDRAW, Action.STATUS, Action.EVALUATION_PUBLISH)
+
+    pilot = models.ForeignKey(
+        Pilot, verbose_name=_("pilot"), on_delete=models.CASCADE, related_name="events"
+    )
+    evaluation = models.ForeignKey(
+        Evaluation, verbose_name=_("evaluation"), null=True, blank=True,
+        on_delete=models.CASCADE, related_name="events",
+    )
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    from_state = models.CharField(_("from"), max_length=16, blank=True)
+    to_state = models.CharField(_("to"), max_length=16, blank=True)
+
+    class Meta(TransitionEvent.Meta):
+        verbose_name = _("pilot event")
+        verbose_name_plural = _("pilot events")
+
+    def _label(self, value: str) -> str:
+        choices = Pilot.Status if self.action == self.Action.STATUS else PublicationState
+        try:
+            return choices(value).label
+        except ValueError:
+            return value
+
+    @property
+    def from_label(self) -> str:
+        return self._label(self.from_state) if self.from_state else ""
+
+    @property
+    def to_label(self) -> str:
+        return self._label(self.to_state) if self.to_state else ""

@@ -13,7 +13,8 @@ from portal.accounts.rules import is_admin, is_civil_servant
 
 @rules.predicate
 def is_not_submitter(user, version):
-    """True unless `version` is an algorithm version that this user submitted."""
+    """True unless `version` (an algorithm version, pilot or evaluation) was submitted (or
+    recorded) by this user."""
     submitted_by_id = getattr(version, "submitted_by_id", None)
     return submitted_by_id is None or submitted_by_id != getattr(user, "pk", None)
 
@@ -27,6 +28,15 @@ PERMISSIONS = {
     "registry.publish_algorithm": is_editor & is_not_submitter,
     "registry.withdraw_algorithm": is_editor,
     "registry.view_algorithm_drafts": is_editor,
+    # pilot register; publish_pilot also publishes (or rejects) an evaluation: four-eyes
+    "registry.add_pilot": is_editor,
+    "registry.change_pilot_draft": is_editor,
+    "registry.change_pilot_status": is_editor,
+    "registry.submit_pilot": is_editor,
+    "registry.publish_pilot": is_editor & is_not_submitter,
+    "registry.withdraw_pilot": is_editor,
+    "registry.record_evaluation": is_editor,
+    "registry.view_pilot_drafts": is_editor,
 }
 
 for _name, _predicate in PERMISSIONS.items():

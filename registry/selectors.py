@@ -1,12 +1,20 @@
-"""Reads of the algorithm register used by the pages and the API."""
+"""Reads of the registers (algorithms, pilots) used by the pages and the API."""
 
 import json
 import uuid
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from registry import standard
-from registry.models import Algorithm, AlgorithmEvent, AlgorithmVersion
+from registry.models import (
+    Algorithm,
+    AlgorithmEvent,
+    AlgorithmVersion,
+    Evaluation,
+    KpiResult,
+    Pilot,
+    PilotEvent,
+)
 
 State = AlgorithmVersion.State
 
@@ -130,3 +138,85 @@ def algorithm_by_public_key(key: str) -> QuerySet[Algorithm]:
         return queryset
     return Algorithm.objects.filter(Q(slug=key) | Q(public_id=public_id))
 
+
+
+# --- the pilot register ----------------------------------------------------------------------
+
+
+def pilot_public_list(
+    *, q: str = "", theme: str = "", status: str = "", department: str = ""
+) -> QuerySet[Pilot]:
+    """Published (and withdrawn) pilots, filtered, by title, with their number of KPIs and of
+    published evaluations: one query per page."""
+    queryset = Pilot.objects.filter(state__in=Pilot.PUBLIC_STATES).annotate(
+        kpi_count=Count("kpis", distinct=True),
+        evaluation_count=Count(
+            "evaluations", filter=Q(evaluations__state=Evaluation.State.PUBLISHED), distinct=True
+        ),
+    )
+    q = (q or "").strip()
+    if q:
+        queryset = queryset.filter(
+            Q(title__icontains=q) | Q(summary__icontains=q) | Q(neighbourhood__icontains=q)
+        )
+    if theme in standard.THEME_VALUES:
+        queryset = queryset.filter(theme=theme)
+    if status in Pilot.Status.values:
+        queryset = queryset.filter(status=status)
+    department = (department or "").strip()
+    if department:
+        queryset = queryset.filter(department__iexact=department)
+    return queryset.order_by("title", "pk")
+
+
+def pilot_departments() -> list[str]:
+    """The departments of public pilots, for the filter."""
+    return list(
+        Pilot.objects.filter(state__in=Pilot.PUBLIC_STATES).exclude(department="")
+        .order_by("department").values_list("department", flat=True).distinct()
+    )
+
+
+def pilot_open_list() -> QuerySet[Pilot]:
+    """Pilots in progress (draft or awaiting approval), for civil servants."""
+    return Pilot.objects.filter(state__in=AlgorithmVersion.OPEN_STATES).order_by(
+        "-updated_at", "-pk"
+    )
+
+
+def pilot_evaluations(*, pilot: Pilot, include_drafts: bool) -> QuerySet[Evaluation]:
+    evaluations = pilot.evaluations.select_related("submitted_by", "published_by")
+    if not include_drafts:
+        evaluations = evaluations.filter(state=Evaluation.State.PUBLISHED)
+    return evaluations.prefetch_related(
+        Prefetch("kpi_results", queryset=KpiResult.objects.select_related("kpi"))
+    ).order_by("-evaluated_on", "-pk")
+
+
+def pilot_events(*, pilot: Pilot, include_internal: bool) -> QuerySet[PilotEvent]:
+    """The timeline. The public sees publication, status and published evaluations."""
+    events = pilot.events.select_related("by")
+    if not include_internal:
+        events = events.filter(action__in=PilotEvent.PUBLIC_ACTIONS)
+    return events.order_by("-at", "-pk")
+
+
+def published_pilots_for_api(**filters) -> QuerySet[Pilot]:
+    """Published pilots (not withdrawn) with KPIs, published algorithms and published
+    evaluations with their KPI results: a fixed number of queries per page."""
+    return (
+        pilot_public_list(**filters).filter(state=Pilot.State.PUBLISHED)
+        .prefetch_related(
+            "kpis",
+            Prefetch("algorithms", queryset=Algorithm.objects.filter(
+                current_version__state=State.PUBLISHED)),
+            Prefetch(
+                "evaluations",
+                queryset=Evaluation.objects.filter(state=Evaluation.State.PUBLISHED)
+                .prefetch_related(
+                    Prefetch("kpi_results", queryset=KpiResult.objects.select_related("kpi"))
+                ),
+            ),
+        )
+        .order_by("title", "pk")
+    )

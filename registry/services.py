@@ -18,7 +18,16 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from registry.models import Algorithm, AlgorithmEvent, AlgorithmVersion
+from registry.models import (
+    Algorithm,
+    AlgorithmEvent,
+    AlgorithmVersion,
+    Evaluation,
+    Kpi,
+    KpiResult,
+    Pilot,
+    PilotEvent,
+)
 
 State = AlgorithmVersion.State
 Action = AlgorithmEvent.Action
@@ -26,13 +35,20 @@ Action = AlgorithmEvent.Action
 # The fields a person may write. `lang` and `standard_version` have one permitted value each.
 EDITABLE_FIELDS = AlgorithmVersion.CONTENT_FIELDS
 
-# action -> (allowed from-state, to-state, permission). The one table of allowed transitions.
-TRANSITIONS = {
-    Action.SUBMIT: (State.DRAFT, State.SUBMITTED, "registry.submit_algorithm"),
-    Action.PUBLISH: (State.SUBMITTED, State.PUBLISHED, "registry.publish_algorithm"),
-    Action.REJECT: (State.SUBMITTED, State.DRAFT, "registry.publish_algorithm"),
-    Action.WITHDRAW: (State.PUBLISHED, State.WITHDRAWN, "registry.withdraw_algorithm"),
-}
+
+def publication_transitions(actions, thing: str) -> dict:
+    """action -> (allowed from-state, to-state, permission): the four-eyes publication workflow
+    of the registers' records ("algorithm", "pilot")."""
+    return {
+        actions.SUBMIT: (State.DRAFT, State.SUBMITTED, f"registry.submit_{thing}"),
+        actions.PUBLISH: (State.SUBMITTED, State.PUBLISHED, f"registry.publish_{thing}"),
+        actions.REJECT: (State.SUBMITTED, State.DRAFT, f"registry.publish_{thing}"),
+        actions.WITHDRAW: (State.PUBLISHED, State.WITHDRAWN, f"registry.withdraw_{thing}"),
+    }
+
+
+# The one table of allowed transitions of an algorithm version.
+TRANSITIONS = publication_transitions(Action, "algorithm")
 
 # Transitions that need a reason.
 REASON_REQUIRED = {Action.REJECT, Action.WITHDRAW}
@@ -57,10 +73,10 @@ def _clean_value(value):
 RESERVED_SLUGS = {"nieuw"}
 
 
-def _unique_slug(name: str) -> str:
-    base = slugify(name)[:100].strip("-") or "algoritme"
+def _unique_slug(name: str, *, model=Algorithm, fallback="algoritme") -> str:
+    base = slugify(name)[:100].strip("-") or fallback
     slug, counter = base, 2
-    while slug in RESERVED_SLUGS or Algorithm.objects.filter(slug=slug).exists():
+    while slug in RESERVED_SLUGS or model.objects.filter(slug=slug).exists():
         slug = f"{base}-{counter}"
         counter += 1
     return slug
@@ -132,20 +148,38 @@ def algorithm_version_update(*, version: AlgorithmVersion, by, **fields) -> Algo
     return version
 
 
-def _transition(*, version: AlgorithmVersion, action, by, reason: str = ""):
-    """Lock the version and check the table, the permission and the reason."""
-    from_state, to_state, permission = TRANSITIONS[action]
-    version = _locked(version)
-    _require(by, permission, version)
-    if version.state != from_state:
+def _check_transition(*, obj, table: dict, action, by, reason: str = ""):
+    """Check the table, the permission and the reason for `action` on a locked object.
+
+    Shared by algorithm versions and pilots (the same publication workflow).
+    """
+    from_state, to_state, permission = table[action]
+    _require(by, permission, obj)
+    if obj.state != from_state:
         raise ValidationError(
             _("This is not possible now: the version is %(state)s."),
-            params={"state": version.get_state_display()}, code="invalid_transition",
+            params={"state": obj.get_state_display()}, code="invalid_transition",
         )
     reason = (reason or "").strip()
     if action in REASON_REQUIRED and not reason:
         raise ValidationError({"reason": [_("Give a reason.")]}, code="reason_required")
+    return from_state, to_state, reason
+
+
+def _transition(*, version: AlgorithmVersion, action, by, reason: str = ""):
+    """Lock the version and check the table, the permission and the reason."""
+    version = _locked(version)
+    from_state, to_state, reason = _check_transition(
+        obj=version, table=TRANSITIONS, action=action, by=by, reason=reason
+    )
     return version, from_state, to_state, reason
+
+
+def _check_publishable(obj) -> None:
+    obj.full_clean()
+    errors = obj.publication_errors()
+    if errors:
+        raise ValidationError(errors)
 
 
 @transaction.atomic
@@ -154,10 +188,7 @@ def algorithm_version_submit(*, version: AlgorithmVersion, by) -> AlgorithmVersi
     version, from_state, to_state, _reason = _transition(
         version=version, action=Action.SUBMIT, by=by
     )
-    version.full_clean()
-    errors = version.publication_errors()
-    if errors:
-        raise ValidationError(errors)
+    _check_publishable(version)
     version.state = to_state
     version.submitted_by = by
     version.submitted_at = timezone.now()
@@ -166,9 +197,12 @@ def algorithm_version_submit(*, version: AlgorithmVersion, by) -> AlgorithmVersi
     return version
 
 
-def _check_four_eyes(version: AlgorithmVersion, by) -> None:
-    # Explicit, not only in rules.py: Django lets a superuser pass every has_perm check.
-    if version.submitted_by_id is not None and version.submitted_by_id == by.pk:
+def _check_four_eyes(obj, by) -> None:
+    """The one who submitted (or recorded) `obj` may not approve it.
+
+    Explicit, not only in rules.py: Django lets a superuser pass every has_perm check.
+    """
+    if obj.submitted_by_id is not None and obj.submitted_by_id == by.pk:
         raise PermissionDenied(
             _("Someone other than the person who submitted it must approve this version.")
         )
@@ -181,10 +215,7 @@ def algorithm_version_publish(*, version: AlgorithmVersion, by) -> AlgorithmVers
         version=version, action=Action.PUBLISH, by=by
     )
     _check_four_eyes(version, by)
-    version.full_clean()
-    errors = version.publication_errors()
-    if errors:
-        raise ValidationError(errors)
+    _check_publishable(version)
     version.state = to_state
     version.published_by = by
     version.published_at = timezone.now()
@@ -263,3 +294,302 @@ def algorithm_new_draft(*, algorithm: Algorithm, by, **fields) -> AlgorithmVersi
     _save_version(version)
     _event(version=version, action=Action.CREATE, from_state="", to_state=State.DRAFT, by=by)
     return version
+
+
+# --- the pilot register ----------------------------------------------------------------------
+#
+# A pilot is one record. Its publication uses the same four-eyes workflow as an algorithm version
+# (PILOT_TRANSITIONS, checked by _check_transition); only a draft can be edited. Its life-cycle
+# status has its own table (STATUS_TRANSITIONS). Every change writes a PilotEvent.
+
+PilotStatus = Pilot.Status
+PilotAction = PilotEvent.Action
+
+PILOT_TRANSITIONS = publication_transitions(PilotAction, "pilot")
+
+# The pilot's life cycle: from-status -> the statuses it may move to. "adjusted" means: changed
+# and tested again, so it may run (and be evaluated) again; the others after an evaluation end it.
+STATUS_TRANSITIONS = {
+    PilotStatus.IDEA: {PilotStatus.PREPARATION, PilotStatus.STOPPED},
+    PilotStatus.PREPARATION: {PilotStatus.RUNNING, PilotStatus.STOPPED, PilotStatus.PROHIBITED},
+    PilotStatus.RUNNING: {PilotStatus.EVALUATING, PilotStatus.STOPPED, PilotStatus.PROHIBITED},
+    PilotStatus.EVALUATING: {
+        PilotStatus.RUNNING, PilotStatus.SCALED_UP, PilotStatus.CONTINUED, PilotStatus.ADJUSTED,
+        PilotStatus.STOPPED, PilotStatus.PROHIBITED,
+    },
+    PilotStatus.ADJUSTED: {PilotStatus.RUNNING, PilotStatus.EVALUATING, PilotStatus.STOPPED},
+    PilotStatus.CONTINUED: {PilotStatus.EVALUATING, PilotStatus.STOPPED},
+    PilotStatus.SCALED_UP: set(),
+    PilotStatus.STOPPED: set(),
+    PilotStatus.PROHIBITED: set(),
+}
+
+# What a published *final* evaluation's decision does to the pilot's status.
+DECISION_STATUS = {
+    Evaluation.Recommendation.SCALE_UP: PilotStatus.SCALED_UP,
+    Evaluation.Recommendation.CONTINUE: PilotStatus.CONTINUED,
+    Evaluation.Recommendation.ADJUST: PilotStatus.ADJUSTED,
+    Evaluation.Recommendation.STOP: PilotStatus.STOPPED,
+}
+
+PILOT_EDITABLE_FIELDS = Pilot.CONTENT_FIELDS + ("algorithms",)
+KPI_FIELDS = (
+    "name", "definition", "unit", "direction", "baseline_value", "baseline_date",
+    "baseline_source", "target_value", "target_date", "result_value", "assessment",
+)
+KPI_RESULT_FIELDS = ("value", "assessment", "note")
+
+
+def _only(fields: dict, allowed) -> dict:
+    unknown = set(fields) - set(allowed)
+    if unknown:
+        raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
+    return {key: _clean_value(value) for key, value in fields.items()}
+
+
+def _pilot_event(*, pilot, action, by, from_state="", to_state="", reason="",
+                 evaluation=None) -> PilotEvent:
+    return PilotEvent.objects.create(
+        pilot=pilot, evaluation=evaluation, action=action, from_state=from_state,
+        to_state=to_state, by=by, reason=reason,
+    )
+
+
+def _locked_pilot(pilot: Pilot) -> Pilot:
+    return Pilot.objects.select_for_update().get(pk=pilot.pk)
+
+
+def _require_draft(pilot: Pilot) -> None:
+    if pilot.state != State.DRAFT:
+        raise ValidationError(
+            _("Only a draft can be changed. This pilot is: %(state)s."),
+            params={"state": pilot.get_state_display()}, code="not_a_draft",
+        )
+
+
+def _set_pilot_fields(pilot: Pilot, fields: dict) -> list | None:
+    algorithms = fields.pop("algorithms", None)
+    for field, value in fields.items():
+        setattr(pilot, field, value)
+    return algorithms
+
+
+@transaction.atomic
+def pilot_create(*, by, slug: str | None = None, **fields) -> Pilot:
+    """A new pilot as a draft. Only the title is needed for a draft."""
+    _require(by, "registry.add_pilot")
+    pilot = Pilot(created_by=by)
+    algorithms = _set_pilot_fields(pilot, _only(fields, PILOT_EDITABLE_FIELDS))
+    if slug is not None and (slug in RESERVED_SLUGS or Pilot.objects.filter(slug=slug).exists()):
+        raise ValidationError(_("This slug is already in use."), code="slug_taken")
+    pilot.slug = slug or _unique_slug(pilot.title, model=Pilot, fallback="pilot")
+    pilot.full_clean()
+    pilot.save()
+    if algorithms is not None:
+        pilot.algorithms.set(algorithms)
+    _pilot_event(pilot=pilot, action=PilotAction.CREATE, to_state=State.DRAFT, by=by)
+    return pilot
+
+
+@transaction.atomic
+def pilot_update(*, pilot: Pilot, by, **fields) -> Pilot:
+    """Change a draft pilot. A pilot awaiting approval, published or withdrawn cannot change."""
+    _require(by, "registry.change_pilot_draft", pilot)
+    fields = _only(fields, PILOT_EDITABLE_FIELDS)
+    pilot = _locked_pilot(pilot)
+    _require_draft(pilot)
+    algorithms = _set_pilot_fields(pilot, fields)
+    pilot.updated_at = timezone.now()
+    pilot.full_clean()
+    pilot.save()
+    if algorithms is not None:
+        pilot.algorithms.set(algorithms)
+    return pilot
+
+
+def _pilot_transition(*, pilot: Pilot, action, by, reason: str = "", four_eyes=False):
+    pilot = _locked_pilot(pilot)
+    from_state, to_state, reason = _check_transition(
+        obj=pilot, table=PILOT_TRANSITIONS, action=action, by=by, reason=reason
+    )
+    if four_eyes:
+        _check_four_eyes(pilot, by)
+    return pilot, from_state, to_state, reason
+
+
+def _pilot_moved(pilot, *, action, by, from_state, to_state, reason="") -> Pilot:
+    pilot.state = to_state
+    pilot.save()
+    _pilot_event(pilot=pilot, action=action, from_state=from_state, to_state=to_state, by=by,
+                 reason=reason)
+    return pilot
+
+
+@transaction.atomic
+def pilot_submit(*, pilot: Pilot, by) -> Pilot:
+    """Hand a complete draft pilot over for approval by a colleague."""
+    pilot, from_state, to_state, _reason = _pilot_transition(
+        pilot=pilot, action=PilotAction.SUBMIT, by=by
+    )
+    _check_publishable(pilot)
+    pilot.submitted_by, pilot.submitted_at = by, timezone.now()
+    return _pilot_moved(pilot, action=PilotAction.SUBMIT, by=by, from_state=from_state,
+                        to_state=to_state)
+
+
+@transaction.atomic
+def pilot_publish(*, pilot: Pilot, by) -> Pilot:
+    """Approve and publish a submitted pilot (four-eyes: not by the one who submitted it)."""
+    pilot, from_state, to_state, _reason = _pilot_transition(
+        pilot=pilot, action=PilotAction.PUBLISH, by=by, four_eyes=True
+    )
+    _check_publishable(pilot)
+    pilot.published_by, pilot.published_at = by, timezone.now()
+    return _pilot_moved(pilot, action=PilotAction.PUBLISH, by=by, from_state=from_state,
+                        to_state=to_state)
+
+
+@transaction.atomic
+def pilot_reject(*, pilot: Pilot, by, reason: str) -> Pilot:
+    """Send a submitted pilot back to draft, with the reason (four-eyes, like publishing)."""
+    pilot, from_state, to_state, reason = _pilot_transition(
+        pilot=pilot, action=PilotAction.REJECT, by=by, reason=reason, four_eyes=True
+    )
+    pilot.submitted_by, pilot.submitted_at = None, None
+    return _pilot_moved(pilot, action=PilotAction.REJECT, by=by, from_state=from_state,
+                        to_state=to_state, reason=reason)
+
+
+@transaction.atomic
+def pilot_withdraw(*, pilot: Pilot, by, reason: str) -> Pilot:
+    """Withdraw the publication. It stays visible, marked as withdrawn with the reason."""
+    pilot, from_state, to_state, reason = _pilot_transition(
+        pilot=pilot, action=PilotAction.WITHDRAW, by=by, reason=reason
+    )
+    pilot.withdrawn_at, pilot.withdrawn_reason = timezone.now(), reason
+    return _pilot_moved(pilot, action=PilotAction.WITHDRAW, by=by, from_state=from_state,
+                        to_state=to_state, reason=reason)
+
+
+def _move_status(*, pilot: Pilot, by, to_status, reason="", evaluation=None) -> None:
+    to_status = PilotStatus(to_status)
+    from_status = pilot.status
+    if to_status not in STATUS_TRANSITIONS[PilotStatus(from_status)]:
+        raise ValidationError(
+            _("A pilot cannot go from %(from)s to %(to)s."),
+            params={"from": PilotStatus(from_status).label, "to": to_status.label},
+            code="invalid_status_transition",
+        )
+    pilot.status = to_status
+    pilot.updated_at = timezone.now()
+    pilot.save(update_fields=["status", "updated_at"])
+    _pilot_event(pilot=pilot, action=PilotAction.STATUS, from_state=from_status,
+                 to_state=to_status, by=by, reason=reason, evaluation=evaluation)
+
+
+@transaction.atomic
+def pilot_status_change(*, pilot: Pilot, by, to_status, reason: str = "") -> Pilot:
+    """Move the pilot along its life cycle (STATUS_TRANSITIONS), with an event row."""
+    _require(by, "registry.change_pilot_status", pilot)
+    if to_status not in PilotStatus.values:
+        raise ValidationError(_("Unknown status."), code="invalid_status")
+    pilot = _locked_pilot(pilot)
+    _move_status(pilot=pilot, by=by, to_status=to_status, reason=(reason or "").strip())
+    return pilot
+
+
+@transaction.atomic
+def kpi_add(*, pilot: Pilot, by, **fields) -> Kpi:
+    """A KPI for a draft pilot."""
+    _require(by, "registry.change_pilot_draft", pilot)
+    pilot = _locked_pilot(pilot)
+    _require_draft(pilot)
+    kpi = Kpi(pilot=pilot, **_only(fields, KPI_FIELDS))
+    kpi.full_clean()
+    kpi.save()
+    return kpi
+
+
+@transaction.atomic
+def kpi_update(*, kpi: Kpi, by, **fields) -> Kpi:
+    """Change a KPI of a draft pilot."""
+    _require(by, "registry.change_pilot_draft", kpi.pilot)
+    fields = _only(fields, KPI_FIELDS)
+    _require_draft(_locked_pilot(kpi.pilot))
+    kpi = Kpi.objects.select_for_update().get(pk=kpi.pk)
+    for field, value in fields.items():
+        setattr(kpi, field, value)
+    kpi.full_clean()
+    kpi.save()
+    return kpi
+
+
+@transaction.atomic
+def evaluation_record(*, pilot: Pilot, by, kpi_results: dict | None = None,
+                      **fields) -> Evaluation:
+    """Record an evaluation as a draft, with a result per KPI ({kpi_id: {value, assessment,
+    note}}). A colleague publishes it (evaluation_publish)."""
+    _require(by, "registry.record_evaluation", pilot)
+    pilot = _locked_pilot(pilot)
+    if not pilot.is_public:
+        raise ValidationError(
+            _("Publish the pilot before recording an evaluation."), code="pilot_not_published"
+        )
+    fields = _only(fields, Evaluation.CONTENT_FIELDS)
+    evaluation = Evaluation(pilot=pilot, submitted_by=by, **fields)
+    evaluation.full_clean()
+    kpis = {kpi.pk: kpi for kpi in pilot.kpis.all()}
+    results = []
+    for kpi_id, values in (kpi_results or {}).items():
+        if int(kpi_id) not in kpis:
+            raise ValidationError(_("This KPI does not belong to the pilot."), code="wrong_kpi")
+        result = KpiResult(kpi=kpis[int(kpi_id)], **_only(values, KPI_RESULT_FIELDS))
+        result.full_clean(exclude=["evaluation"], validate_constraints=False)
+        results.append(result)
+    evaluation.save()
+    for result in results:
+        result.evaluation = evaluation
+        result.save()
+    _pilot_event(pilot=pilot, action=PilotAction.EVALUATION_RECORD, by=by,
+                 evaluation=evaluation, to_state=Evaluation.State.DRAFT)
+    return evaluation
+
+
+@transaction.atomic
+def evaluation_publish(*, evaluation: Evaluation, by) -> Evaluation:
+    """Publish a recorded evaluation (four-eyes). A final evaluation's decision sets the pilot's
+    status (DECISION_STATUS), passing "being evaluated" first if the pilot was still running;
+    its KPI results become the KPIs' measured results."""
+    evaluation = Evaluation.objects.select_for_update().get(pk=evaluation.pk)
+    _require(by, "registry.publish_pilot", evaluation)
+    _check_four_eyes(evaluation, by)
+    if evaluation.state != Evaluation.State.DRAFT:
+        raise ValidationError(_("This evaluation has been published already."),
+                              code="invalid_transition")
+    pilot = _locked_pilot(evaluation.pilot)
+    if pilot.state != State.PUBLISHED:
+        raise ValidationError(
+            _("Only an evaluation of a published pilot can be published."),
+            code="pilot_not_published",
+        )
+    _check_publishable(evaluation)
+    evaluation.state = Evaluation.State.PUBLISHED
+    evaluation.published_by, evaluation.published_at = by, timezone.now()
+    evaluation.save()
+    _pilot_event(pilot=pilot, action=PilotAction.EVALUATION_PUBLISH, by=by,
+                 evaluation=evaluation, from_state=Evaluation.State.DRAFT,
+                 to_state=Evaluation.State.PUBLISHED)
+    if evaluation.kind == Evaluation.Kind.FINAL:
+        for result in evaluation.kpi_results.select_related("kpi"):
+            kpi = result.kpi
+            kpi.result_value, kpi.assessment = result.value, result.assessment
+            kpi.save(update_fields=["result_value", "assessment"])
+        target = DECISION_STATUS.get(evaluation.decision)
+        if target is not None and pilot.status != target:
+            reason = _("Decision on the final evaluation.")
+            if pilot.status == PilotStatus.RUNNING:
+                _move_status(pilot=pilot, by=by, to_status=PilotStatus.EVALUATING,
+                             reason=reason, evaluation=evaluation)
+            _move_status(pilot=pilot, by=by, to_status=target, reason=reason,
+                         evaluation=evaluation)
+    return evaluation

@@ -18,7 +18,29 @@ algorithm_patterns = [
          name="algorithm_withdraw"),
 ]
 
+pilot_patterns = [
+    path("", views.PilotListView.as_view(), name="pilot_list"),
+    path("nieuw/", views.PilotCreateView.as_view(), name="pilot_create"),
+    path("<slug:slug>/", views.PilotDetailView.as_view(), name="pilot_detail"),
+    path("<slug:slug>/bewerken/", views.PilotUpdateView.as_view(), name="pilot_update"),
+    path("<slug:slug>/indienen/", views.PilotSubmitView.as_view(), name="pilot_submit"),
+    path("<slug:slug>/publiceren/", views.PilotPublishView.as_view(), name="pilot_publish"),
+    path("<slug:slug>/afwijzen/", views.PilotRejectView.as_view(), name="pilot_reject"),
+    path("<slug:slug>/intrekken/", views.PilotWithdrawView.as_view(), name="pilot_withdraw"),
+    path("<slug:slug>/status/", views.PilotStatusView.as_view(), name="pilot_status"),
+    path("<slug:slug>/kpis/nieuw/", views.KpiFormView.as_view(), name="kpi_create"),
+    path("<slug:slug>/kpis/<int:kpi_id>/bewerken/", views.KpiFormView.as_view(),
+         name="kpi_update"),
+    path("<slug:slug>/evaluaties/nieuw/", views.EvaluationCreateView.as_view(),
+         name="evaluation_create"),
+    path("<slug:slug>/evaluaties/<int:pk>/", views.EvaluationDetailView.as_view(),
+         name="evaluation_detail"),
+    path("<slug:slug>/evaluaties/<int:pk>/publiceren/", views.EvaluationPublishView.as_view(),
+         name="evaluation_publish"),
+]
+
 app_name = "registry"
 urlpatterns = [
     path("registers/algoritmes/", include(algorithm_patterns)),
+    path("registers/pilots/", include(pilot_patterns)),
 ]

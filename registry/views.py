@@ -1,10 +1,12 @@
-"""HTML pages of the algorithm register. Permissions come from rules.py; writes go through
-services; reads through selectors."""
+"""HTML pages of the registers (algorithms; pilots at the end). Permissions come from
+rules.py; writes go through services; reads through selectors."""
 
 from django.contrib import messages
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -13,8 +15,18 @@ from django.views.generic import ListView, TemplateView
 from rules.contrib.views import PermissionRequiredMixin
 
 from registry import selectors, services, standard
-from registry.forms import FORM_FIELDS, AlgorithmFilterForm, AlgorithmVersionForm, ReasonForm
-from registry.models import Algorithm, AlgorithmVersion
+from registry.forms import (
+    FORM_FIELDS,
+    AlgorithmFilterForm,
+    AlgorithmVersionForm,
+    EvaluationForm,
+    KpiForm,
+    PilotFilterForm,
+    PilotForm,
+    ReasonForm,
+    StatusChangeForm,
+)
+from registry.models import Algorithm, AlgorithmVersion, Evaluation, Kpi, Pilot
 
 State = AlgorithmVersion.State
 
@@ -73,19 +85,19 @@ def version_sections(version: AlgorithmVersion) -> list[dict]:
     return sections
 
 
-def _error_message(error: ValidationError) -> str:
+def _error_message(error: ValidationError, model=AlgorithmVersion) -> str:
     if hasattr(error, "error_dict"):
         return " ".join(
-            f"{_field_label(field)}: {' '.join(messages_)}" if field != "__all__"
+            f"{_field_label(field, model)}: {' '.join(messages_)}" if field != "__all__"
             else " ".join(messages_)
             for field, messages_ in error.message_dict.items()
         )
     return " ".join(error.messages)
 
 
-def _field_label(field: str) -> str:
+def _field_label(field: str, model=AlgorithmVersion) -> str:
     try:
-        label = str(AlgorithmVersion._meta.get_field(field).verbose_name)
+        label = str(model._meta.get_field(field).verbose_name)
     except FieldDoesNotExist:  # e.g. "reason"
         return _("Reason") if field == "reason" else field
     return label[:1].upper() + label[1:]
@@ -183,6 +195,8 @@ class AlgorithmDetailView(AlgorithmMixin, TemplateView):
             and algorithm.current_version.state == State.PUBLISHED
             and user.has_perm("registry.withdraw_algorithm", algorithm),
             "reason_form": ReasonForm(),
+            "pilots": list(algorithm.pilots.filter(state__in=Pilot.PUBLIC_STATES)
+                           .order_by("title")),
         })
         return context
 
@@ -400,3 +414,396 @@ class AlgorithmHistoryView(AlgorithmMixin, TemplateView):
             ),
         })
         return context
+
+
+# --- the pilot register ----------------------------------------------------------------------
+
+PilotStatus = Pilot.Status
+
+PILOT_SECTIONS = [
+    ("card", gettext_lazy("The pilot"), [
+        "theme", "start_date", "planned_end_date", "neighbourhood", "latitude", "longitude",
+        "department", "alderman", "budget", "next_review_date",
+    ]),
+    ("why-how", gettext_lazy("Why and how"), [
+        "problem", "goal", "hypothesis", "intervention", "evaluation_design", "partners",
+    ]),
+    ("data", gettext_lazy("Data and privacy"), [
+        "data_collected", "personal_data", "legal_basis", "dpia_link", "retention",
+    ]),
+]
+PILOT_KINDS = {
+    "start_date": "date", "planned_end_date": "date", "next_review_date": "date",
+    "dpia_link": "url", "budget": "money", "personal_data": "bool",
+}
+PERSONAL_DATA_ONLY = frozenset({"legal_basis", "dpia_link", "retention"})
+
+
+def pilot_sections(pilot: Pilot) -> list[dict]:
+    sections = []
+    for anchor, title, fields in PILOT_SECTIONS:
+        rows = []
+        for field in fields:
+            if field in PERSONAL_DATA_ONLY and not pilot.personal_data:
+                continue
+            value = getattr(pilot, field)
+            if field in ("latitude", "longitude") and value is None:
+                continue
+            rows.append({
+                "key": field,
+                "label": _field_label(field, Pilot),
+                "value": value,
+                "empty": value in (None, ""),
+                "kind": PILOT_KINDS.get(field, "text"),
+            })
+        sections.append({"anchor": anchor, "title": title, "rows": rows})
+    return sections
+
+
+class PilotMixin:
+    @cached_property
+    def pilot(self) -> Pilot:
+        pilot = get_object_or_404(Pilot, slug=self.kwargs["slug"])
+        if not pilot.is_public and not self.request.user.has_perm("registry.view_pilot_drafts"):
+            raise Http404
+        return pilot
+
+    def get_permission_object(self):
+        return self.pilot
+
+
+class PilotListView(ListView):
+    template_name = "registry/pilot_list.html"
+    context_object_name = "pilots"
+    paginate_by = 50
+
+    @cached_property
+    def filter_form(self):
+        return PilotFilterForm(self.request.GET or None,
+                               departments=selectors.pilot_departments())
+
+    def get_queryset(self):
+        return selectors.pilot_public_list(**self.filter_form.filters())
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context.update({
+            "filter_form": self.filter_form,
+            "query_string": query.urlencode(),
+            "is_filtered": any(self.filter_form.filters().values()),
+            "can_add": user.has_perm("registry.add_pilot"),
+            "today": timezone.localdate(),
+        })
+        if user.has_perm("registry.view_pilot_drafts"):
+            context["open_pilots"] = list(selectors.pilot_open_list()[:100])
+        return context
+
+
+class PilotDetailView(PilotMixin, TemplateView):
+    template_name = "registry/pilot_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        pilot = self.pilot
+        staff = user.has_perm("registry.view_pilot_drafts")
+        is_draft = pilot.state == Pilot.State.DRAFT
+        context.update({
+            "pilot": pilot,
+            "sections": pilot_sections(pilot),
+            "kpis": list(pilot.kpis.all()),
+            "evaluations": list(selectors.pilot_evaluations(pilot=pilot, include_drafts=staff)),
+            "events": list(selectors.pilot_events(pilot=pilot, include_internal=staff)),
+            "algorithms": list(pilot.algorithms.filter(current_version__isnull=False)
+                               .select_related("current_version")),
+            "staff": staff,
+            "can_edit": is_draft and user.has_perm("registry.change_pilot_draft", pilot),
+            "can_submit": is_draft and user.has_perm("registry.submit_pilot", pilot),
+            "can_publish": pilot.state == Pilot.State.SUBMITTED
+            and user.has_perm("registry.publish_pilot", pilot) and pilot.submitted_by_id != user.pk,
+            "is_own_submission": pilot.state == Pilot.State.SUBMITTED
+            and pilot.submitted_by_id == user.pk,
+            "can_withdraw": pilot.state == Pilot.State.PUBLISHED
+            and user.has_perm("registry.withdraw_pilot", pilot),
+            "can_record": pilot.is_public and user.has_perm("registry.record_evaluation", pilot),
+            "status_choices": [
+                (status, PilotStatus(status).label)
+                for status in services.STATUS_TRANSITIONS[PilotStatus(pilot.status)]
+            ] if user.has_perm("registry.change_pilot_status", pilot) else [],
+            "today": timezone.localdate(),
+        })
+        context["status_choices"].sort(key=lambda choice: PilotStatus.values.index(choice[0]))
+        return context
+
+
+class ServiceFormView(PilotMixin, PermissionRequiredMixin, TemplateView):
+    """A form whose valid data goes to one service; service errors land on the form."""
+
+    template_name = "registry/pilot_form.html"
+    form_class = None
+    heading = ""
+    lead = ""
+
+    def get_form(self, data=None):
+        return self.form_class(data, **self.get_form_kwargs())
+
+    def get_form_kwargs(self):
+        return {}
+
+    def render_form(self, form, status=200):
+        return self.render_to_response(self.get_context_data(form=form), status=status)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update({"heading": self.heading, "lead": self.lead,
+                        "pilot": self.pilot if "slug" in self.kwargs else None,
+                        "fieldsets": kwargs["form"].fieldsets(),
+                        "cancel_url": self.cancel_url()})
+        return context
+
+    def cancel_url(self):
+        return self.pilot.get_absolute_url()
+
+    def get(self, request, *args, **kwargs):
+        return self.render_form(self.get_form())
+
+    def post(self, request, *args, **kwargs):
+        form = self.get_form(request.POST)
+        if form.is_valid():
+            try:
+                target = self.save(form)
+            except ValidationError as error:
+                _apply_validation_error(form, error)
+            else:
+                messages.success(request, self.success_message)
+                return redirect(target)
+        return self.render_form(form, status=400)
+
+
+def _pilot_content(form) -> dict:
+    return {field: form.cleaned_data[field] for field in form.Meta.fields}
+
+
+class PilotCreateView(ServiceFormView):
+    permission_required = "registry.add_pilot"
+    form_class = PilotForm
+    heading = gettext_lazy("Describe a new pilot")
+    lead = gettext_lazy("Describe the pilot for residents and council members, in plain "
+                        "language (B1). You can save an incomplete draft.")
+    success_message = gettext_lazy("The draft has been saved.")
+
+    def get_permission_object(self):
+        return None
+
+    def cancel_url(self):
+        return reverse("registry:pilot_list")
+
+    def get_form_kwargs(self):
+        return {"instance": Pilot()}
+
+    def save(self, form):
+        return services.pilot_create(by=self.request.user, **_pilot_content(form))
+
+
+class DraftOnlyMixin:
+    def dispatch(self, request, *args, **kwargs):
+        if not self.has_permission():
+            return self.handle_no_permission()
+        if self.pilot.state != Pilot.State.DRAFT:
+            messages.warning(request, _("Only a draft pilot can be changed. Ask a colleague to "
+                                        "send it back to draft first."))
+            return redirect(self.pilot)
+        return super().dispatch(request, *args, **kwargs)
+
+
+class PilotUpdateView(DraftOnlyMixin, ServiceFormView):
+    permission_required = "registry.change_pilot_draft"
+    form_class = PilotForm
+    heading = gettext_lazy("Edit the pilot")
+    success_message = gettext_lazy("The draft has been saved.")
+
+    def get_form_kwargs(self):
+        # A fresh copy: a failed save must not change the object the page shows.
+        return {"instance": Pilot.objects.get(pk=self.pilot.pk)}
+
+    def save(self, form):
+        return services.pilot_update(pilot=self.pilot, by=self.request.user,
+                                     **_pilot_content(form))
+
+
+class KpiFormView(DraftOnlyMixin, ServiceFormView):
+    permission_required = "registry.change_pilot_draft"
+    form_class = KpiForm
+    success_message = gettext_lazy("The KPI has been saved.")
+
+    @cached_property
+    def kpi(self):
+        if "kpi_id" not in self.kwargs:
+            return None
+        return get_object_or_404(Kpi, pk=self.kwargs["kpi_id"], pilot=self.pilot)
+
+    @property
+    def heading(self):
+        return _("Edit KPI") if self.kpi else _("Add a KPI")
+
+    def get_form_kwargs(self):
+        return {"instance": Kpi.objects.get(pk=self.kpi.pk) if self.kpi else Kpi()}
+
+    def save(self, form):
+        content = _pilot_content(form)
+        if self.kpi:
+            services.kpi_update(kpi=self.kpi, by=self.request.user, **content)
+        else:
+            services.kpi_add(pilot=self.pilot, by=self.request.user, **content)
+        return self.pilot.get_absolute_url() + "#kpis"
+
+
+class EvaluationCreateView(ServiceFormView):
+    permission_required = "registry.record_evaluation"
+    form_class = EvaluationForm
+    template_name = "registry/evaluation_form.html"
+    heading = gettext_lazy("Record an evaluation")
+    lead = gettext_lazy("Record what the pilot achieved and what was decided. A colleague "
+                        "checks and publishes the evaluation.")
+    success_message = gettext_lazy("The evaluation has been recorded. A colleague must now "
+                                   "publish it.")
+
+    def get_form_kwargs(self):
+        return {"instance": Evaluation(pilot=self.pilot), "kpis": self.pilot.kpis.all()}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["kpi_fieldsets"] = kwargs["form"].kpi_fieldsets()
+        return context
+
+    def save(self, form):
+        evaluation = services.evaluation_record(
+            pilot=self.pilot, by=self.request.user, kpi_results=form.kpi_results(),
+            **form.content(),
+        )
+        return reverse("registry:evaluation_detail",
+                       kwargs={"slug": self.pilot.slug, "pk": evaluation.pk})
+
+
+class EvaluationDetailView(PilotMixin, TemplateView):
+    """One evaluation, printable (static/css/print.css)."""
+
+    template_name = "registry/evaluation_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        staff = user.has_perm("registry.view_pilot_drafts")
+        evaluation = get_object_or_404(
+            selectors.pilot_evaluations(pilot=self.pilot, include_drafts=staff),
+            pk=self.kwargs["pk"],
+        )
+        context.update({
+            "pilot": self.pilot,
+            "evaluation": evaluation,
+            "can_publish": evaluation.state == Evaluation.State.DRAFT
+            and user.has_perm("registry.publish_pilot", evaluation)
+            and evaluation.submitted_by_id != user.pk,
+        })
+        return context
+
+
+class PilotActionView(PilotMixin, PermissionRequiredMixin, View):
+    """POST only: one workflow step on a pilot. Errors come back as a message."""
+
+    http_method_names = ["post"]
+    needs_reason = False
+    success_message = ""
+    reason_form_class = ReasonForm
+    invalid_message = gettext_lazy("Give a reason (at most 2000 characters).")
+
+    def post(self, request, *args, **kwargs):
+        form = self.reason_form_class(request.POST)
+        if self.needs_reason and not form.is_valid():
+            messages.error(request, self.invalid_message)
+            return self.redirect_back()
+        try:
+            self.perform(form)
+        except ValidationError as error:
+            messages.error(request, _error_message(error, Pilot))
+        else:
+            messages.success(request, self.success_message)
+        return self.redirect_back()
+
+    def redirect_back(self):
+        return redirect(self.pilot)
+
+    def reason(self, form):
+        return form.cleaned_data["reason"] if form.is_valid() else ""
+
+
+class PilotSubmitView(PilotActionView):
+    permission_required = "registry.submit_pilot"
+    success_message = gettext_lazy("The pilot has been submitted for approval.")
+
+    def perform(self, form):
+        services.pilot_submit(pilot=self.pilot, by=self.request.user)
+
+
+class PilotPublishView(PilotActionView):
+    permission_required = "registry.publish_pilot"
+    success_message = gettext_lazy("The pilot has been published.")
+
+    def perform(self, form):
+        services.pilot_publish(pilot=self.pilot, by=self.request.user)
+
+
+class PilotRejectView(PilotActionView):
+    permission_required = "registry.publish_pilot"
+    needs_reason = True
+    success_message = gettext_lazy("The pilot has been sent back to draft.")
+
+    def perform(self, form):
+        services.pilot_reject(pilot=self.pilot, by=self.request.user, reason=self.reason(form))
+
+
+class PilotWithdrawView(PilotActionView):
+    permission_required = "registry.withdraw_pilot"
+    needs_reason = True
+    success_message = gettext_lazy("The publication has been withdrawn.")
+
+    def perform(self, form):
+        services.pilot_withdraw(pilot=self.pilot, by=self.request.user,
+                                reason=self.reason(form))
+
+
+class PilotStatusView(PilotActionView):
+    permission_required = "registry.change_pilot_status"
+    reason_form_class = StatusChangeForm
+    needs_reason = True  # the form must be valid: a known status, explanation ≤ 2000
+    invalid_message = gettext_lazy("Choose a status (the explanation may have at most 2000 "
+                                   "characters).")
+    success_message = gettext_lazy("The status has been changed.")
+
+    def perform(self, form):
+        services.pilot_status_change(
+            pilot=self.pilot, by=self.request.user, to_status=form.cleaned_data["to_status"],
+            reason=form.cleaned_data["reason"],
+        )
+
+
+class EvaluationPublishView(PilotActionView):
+    permission_required = "registry.publish_pilot"
+    success_message = gettext_lazy("The evaluation has been published.")
+
+    @cached_property
+    def evaluation(self):
+        return get_object_or_404(Evaluation, pk=self.kwargs["pk"], pilot=self.pilot)
+
+    def get_permission_object(self):
+        return self.evaluation
+
+    def perform(self, form):
+        services.evaluation_publish(evaluation=self.evaluation, by=self.request.user)
+
+    def redirect_back(self):
+        return redirect("registry:evaluation_detail", slug=self.pilot.slug,
+                        pk=self.evaluation.pk)

@@ -6,6 +6,7 @@ from django.contrib.auth.forms import AdminUserCreationForm
 from django.utils.translation import gettext_lazy as _
 
 from portal.accounts.models import Membership, Organisation, User
+from portal.core.access import personal_data_viewed
 
 
 class MembershipInline(admin.TabularInline):
@@ -39,6 +40,15 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),
     )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        # Staff opened a person's page: the person sees this in Mijn gegevens (access log).
+        if request.method == "GET" and getattr(response, "status_code", None) == 200:
+            subject = self.get_object(request, object_id)
+            if subject is not None:
+                personal_data_viewed(viewer=request.user, subject=subject, what="admin.user")
+        return response
 
     @admin.display(description=_("kind of account"))
     def kind(self, obj):

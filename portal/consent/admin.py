@@ -7,7 +7,14 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from portal.consent import services
-from portal.consent.models import ConsentEvent, ConsentText, Purpose, WithdrawalEffectRun
+from portal.consent.models import (
+    ConsentEvent,
+    ConsentText,
+    DataExport,
+    PersonalDataAccess,
+    Purpose,
+    WithdrawalEffectRun,
+)
 
 
 class ConsentTextInline(admin.TabularInline):
@@ -122,6 +129,37 @@ class ConsentEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DataExport)
+class DataExportAdmin(_ReadOnlyAdmin):
+    """Status only: the file itself is the person's, downloaded only by them."""
+
+    list_display = ["public_id", "status", "created_at", "finished_at", "expires_at"]
+    list_filter = ["status"]
+    fields = ["public_id", "status", "created_at", "finished_at", "expires_at"]
+    readonly_fields = fields
+
+
+@admin.register(PersonalDataAccess)
+class PersonalDataAccessAdmin(_ReadOnlyAdmin):
+    """The access log: append-only from the admin's point of view (no add, change or delete)."""
+
+    list_display = ["at", "viewer_role", "what"]
+    list_filter = ["viewer_role", "what"]
+    fields = ["at", "viewer_role", "what"]
+    readonly_fields = fields
 
     def has_delete_permission(self, request, obj=None):
         return False

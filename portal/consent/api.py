@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from portal.accounts.middleware import current_assurance_level
 from portal.consent import selectors, services
-from portal.consent.models import ConsentEvent
+from portal.consent.models import ConsentEvent, DataExport
 from portal.core.drf import StandardPagination
 
 
@@ -126,3 +126,75 @@ class MyConsentWithdrawView(APIView):
         )
         state = selectors.consent_state(user=request.user, purpose=purpose)
         return Response(ConsentStateSerializer(state).data)
+
+
+# --- Mijn gegevens: /api/v1/me/data/ and /api/v1/me/exports/ -----------------------------------
+
+
+class PersonalDataSectionSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    data = serializers.DictField(
+        child=serializers.ListField(child=serializers.DictField()),
+        help_text=_("Lists of rows, by list name; a row is a flat object of plain values."),
+    )
+
+
+class PersonalDataDocumentSerializer(serializers.Serializer):
+    generated_at = serializers.CharField(help_text=_("ISO 8601 time."))
+    portal = serializers.CharField()
+    subject = serializers.CharField(help_text=_("Your consent pseudonym (never a BSN)."))
+    sections = serializers.DictField(child=PersonalDataSectionSerializer())
+
+
+class DataExportSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    status = serializers.ChoiceField(choices=DataExport.Status.choices)
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    download_url = serializers.SerializerMethodField(
+        help_text=_("The ZIP (same login session) when the status is ready and it has not "
+                    "expired; otherwise null.")
+    )
+
+    def get_download_url(self, export) -> str | None:
+        if export.status != DataExport.Status.READY or export.is_expired():
+            return None
+        return reverse("consent:export-download", kwargs={"public_id": export.public_id})
+
+
+class MyDataView(APIView):
+    """Everything the portal holds about me, per section (the same as in the export)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=PersonalDataDocumentSerializer)
+    def get(self, request):
+        _check(request, "consent.view_own_personal_data")
+        return Response(selectors.personal_data_document(user=request.user))
+
+
+class MyExportsView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None,
+                   responses={202: DataExportSerializer, 200: DataExportSerializer})
+    def post(self, request):
+        """Request a ZIP of all my data. 202 when queued; 200 with the export that is already
+        being made (one at a time)."""
+        _check(request, "consent.export_own_data")
+        export, created = services.data_export_request(user=request.user)
+        return Response(DataExportSerializer(export).data,
+                        status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK)
+
+
+class MyExportDetailView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=DataExportSerializer)
+    def get(self, request, public_id):
+        """The status of one of my exports; someone else's is a 404."""
+        _check(request, "consent.export_own_data")
+        export = DataExport.objects.filter(public_id=public_id, user=request.user).first()
+        if export is None:
+            raise Http404
+        return Response(DataExportSerializer(export).data)

@@ -6,9 +6,11 @@ The current state of a purpose for a person is the latest event (see selectors.p
 stored a second time. A published `ConsentText` is immutable in the same way.
 """
 
+import os
 import uuid
 
 from django.conf import settings
+from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -220,3 +222,89 @@ class WithdrawalEffectRun(models.Model):
 
     def __str__(self):
         return f"{self.effect_name}: {self.get_status_display()}"
+
+
+class PrivateStorage(FileSystemStorage):
+    """Files under PRIVATE_MEDIA_ROOT (read when used, so tests can point it elsewhere): never
+    under MEDIA_ROOT or static files, served only through views that check ownership."""
+
+    @property
+    def base_location(self):
+        return settings.PRIVATE_MEDIA_ROOT
+
+    @property
+    def location(self):
+        return os.path.abspath(self.base_location)
+
+
+def private_storage():
+    return PrivateStorage()
+
+
+def export_upload_to(instance, filename):
+    # One flat file per export (no directories left behind when it is deleted).
+    return f"exports/{instance.public_id}.zip"
+
+
+class DataExport(models.Model):
+    """One "download all my data" request: a ZIP built by a Celery task, valid for 7 days."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Being made")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="data_exports",
+        verbose_name=_("user"),
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
+                              default=Status.PENDING)
+    file = models.FileField(_("file"), storage=private_storage, upload_to=export_upload_to,
+                            blank=True, max_length=300)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires at"))
+
+    class Meta:
+        verbose_name = _("data export")
+        verbose_name_plural = _("data exports")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(status="pending"),
+                name="consent_one_pending_export_per_user",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.public_id} ({self.get_status_display()})"
+
+    def is_expired(self, now=None) -> bool:
+        return (now or timezone.now()) >= self.expires_at
+
+
+class PersonalDataAccess(models.Model):
+    """Staff looked at a person's personal data. The person sees the role, never the name."""
+
+    viewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("viewer"),
+    )
+    viewer_role = models.CharField(_("role of the viewer"), max_length=50)
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="personal_data_accesses",
+        verbose_name=_("person"),
+    )
+    what = models.CharField(_("what"), max_length=100)
+    at = models.DateTimeField(_("time"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("personal data access")
+        verbose_name_plural = _("personal data accesses")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["subject", "-at"], name="consent_access_subject_at")]
+
+    def __str__(self):
+        return f"{self.viewer_role}: {self.what} ({self.at:%Y-%m-%d %H:%M})"

@@ -6,8 +6,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
 
-from portal.consent.models import ConsentEvent, ConsentText, Purpose, WithdrawalEffectRun
+from portal.consent.models import (
+    ConsentEvent,
+    ConsentText,
+    DataExport,
+    PersonalDataAccess,
+    Purpose,
+    WithdrawalEffectRun,
+)
+from portal.consent.personal_data import personal_data_sections
+from portal.consent.pseudonyms import consent_subject_pseudonym
 
 GRANTED, WITHDRAWN, NEVER = "granted", "withdrawn", "never"
 
@@ -158,3 +170,62 @@ def purpose_get(*, code: str, active_only: bool = True) -> Purpose | None:
     if active_only:
         qs = qs.filter(active=True)
     return qs.filter(code=code).first()
+
+
+# --- Mijn gegevens ---------------------------------------------------------------------------
+
+OVERVIEW_ROWS = 5
+
+
+def personal_data_document(*, user) -> dict:
+    """Everything the registered sections hold about `user`, as plain JSON (the export)."""
+    sections = {}
+    for section in personal_data_sections():
+        sections[section.code] = {"title": str(section.title), "data": section.exporter(user)}
+    return {
+        "generated_at": timezone.now().isoformat(),
+        "portal": "Stadsmakers",
+        "subject": consent_subject_pseudonym(user),
+        "sections": sections,
+    }
+
+
+def _display(value):
+    """A row value for the page: ISO times in Amsterdam time, in the page's language."""
+    if isinstance(value, str) and len(value) >= 19 and value[10:11] == "T":
+        moment = parse_datetime(value)
+        if moment is not None:
+            return date_format(timezone.localtime(moment), "j F Y, H:i")
+    return value
+
+
+def personal_data_overview(*, user) -> list[dict]:
+    """Per section: its lists with a count and the first rows, for the Mijn gegevens page."""
+    overview = []
+    for section in personal_data_sections():
+        data = section.exporter(user)
+        lists = []
+        for name, rows in data.items():
+            if name not in section.lists:
+                continue  # in the export only
+            columns = section.columns.get(name) or {key: key for key in (rows[0] if rows else {})}
+            lists.append({
+                "name": name,
+                "label": section.lists[name],
+                "count": len(rows),
+                "columns": list(columns.values()),
+                "rows": [[_display(row.get(key)) for key in columns]
+                         for row in rows[:OVERVIEW_ROWS]],
+                "more": max(len(rows) - OVERVIEW_ROWS, 0),
+            })
+        overview.append({"code": section.code, "title": section.title, "lists": lists})
+    return overview
+
+
+def data_exports_of(*, user, now=None):
+    """The person's exports that have not expired (newest first)."""
+    return DataExport.objects.filter(user=user, expires_at__gt=now or timezone.now())
+
+
+def personal_data_accesses(*, subject, limit: int = 50):
+    return PersonalDataAccess.objects.filter(subject=subject).order_by("-at", "-id")[:limit]

@@ -6,19 +6,22 @@ Permissions come from rules.py; writes go through services, reads through select
 import json
 
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from portal.accounts import roles
 from portal.accounts.middleware import current_assurance_level
 from portal.consent import selectors, services
-from portal.consent.forms import ConsentGiveForm
-from portal.consent.models import ConsentEvent
+from portal.consent.forms import AccountDeleteForm, ConsentGiveForm
+from portal.consent.models import ConsentEvent, DataExport
 from portal.consent.receipts import consent_receipt
 
 MAX_NEXT_LENGTH = 2000
@@ -149,3 +152,99 @@ def consent_receipt_download(request, public_id):
         f'attachment; filename="toestemming-{event.purpose.code}-{event.public_id}.json"'
     )
     return response
+
+
+# --- Mijn gegevens: overview, export, account deletion -----------------------------------------
+
+ROLE_LABELS = {
+    roles.ADMIN: _lazy("Administrator"),
+    roles.MODERATOR: _lazy("Moderator"),
+    roles.CIVIL_SERVANT: _lazy("Civil servant"),
+    roles.JURY_MEMBER: _lazy("Jury member"),
+    roles.COUNCIL_MEMBER: _lazy("Council member"),
+    "staff": _lazy("Staff member of the municipality"),
+}
+WHAT_LABELS = {
+    "admin.user": _lazy("Your account page in the management screens"),
+}
+DELETE_CONFIRMATION_WORD = "VERWIJDER"
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def my_data(request):
+    """Mijn gegevens: what the portal holds about me per section, export, delete, access log."""
+    _check(request, "consent.view_own_personal_data")
+    exports = list(selectors.data_exports_of(user=request.user)[:3])
+    accesses = [
+        {"role": ROLE_LABELS.get(access.viewer_role, access.viewer_role),
+         "what": WHAT_LABELS.get(access.what, access.what), "at": access.at}
+        for access in selectors.personal_data_accesses(subject=request.user)
+    ]
+    return render(request, "consent/my_data.html", {
+        "sections": selectors.personal_data_overview(user=request.user),
+        "exports": exports,
+        "export_pending": any(export.status == DataExport.Status.PENDING for export in exports),
+        "accesses": accesses,
+    })
+
+
+@login_required
+@require_POST
+def data_export_request(request):
+    _check(request, "consent.export_own_data")
+    export, created = services.data_export_request(user=request.user)
+    if created:
+        messages.success(request, _("We are making your download. This usually takes a minute. "
+                                    "You will get a notification when it is ready."))
+    else:
+        messages.warning(request, _("Your download is already being made. You will get a "
+                                    "notification when it is ready."))
+    return redirect(reverse("area-my-data") + "#export")
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def data_export_download(request, public_id):
+    """The ZIP of one of my exports. Someone else's (or not ready) is a 404; expired is a 410."""
+    _check(request, "consent.export_own_data")
+    export = get_object_or_404(DataExport, public_id=public_id, user=request.user)
+    if export.is_expired():
+        return render(request, "consent/export_expired.html", status=410)
+    if export.status != DataExport.Status.READY or not export.file:
+        raise Http404
+    try:
+        handle = export.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(handle, as_attachment=True,
+                            filename=f"mijn-gegevens-{export.created_at:%Y-%m-%d}.zip",
+                            content_type="application/zip")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def account_delete(request):
+    """Explain what deleting the account does, ask for an explicit confirmation, then delete."""
+    _check(request, "consent.delete_own_account")
+    form = AccountDeleteForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.account_delete(user=request.user)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                logout(request)
+                return redirect("consent:account-deleted")
+        status = 400
+    return render(request, "consent/account_delete.html",
+                  {"form": form, "word": DELETE_CONFIRMATION_WORD}, status=status)
+
+
+@require_http_methods(["GET", "HEAD"])
+def account_deleted(request):
+    return render(request, "consent/account_deleted.html")

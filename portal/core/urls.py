@@ -4,12 +4,12 @@ from portal.core import notification_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    # Area landing pages (site shell); each area's app takes its path over when it lands.
+    # Area landing pages (site shell); each area's app takes its path over when it lands
+    # (Mijn gegevens: portal/consent/urls.py).
     path("ideeen/", views.area_ideas, name="area-ideas"),
     path("uitdagingen/", views.area_challenges, name="area-challenges"),
     path("sensoren/", views.area_sensors, name="area-sensors"),
     path("registers/", views.area_registers, name="area-registers"),
-    path("mijn-gegevens/", views.area_my_data, name="area-my-data"),
     path("toegankelijkheid/", views.accessibility, name="accessibility"),
     path("privacy/", views.privacy, name="privacy"),
     # Notifications (portal/core/notification_views.py)

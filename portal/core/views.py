@@ -1,7 +1,6 @@
 import logging
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpResponseServerError, JsonResponse
@@ -36,11 +35,6 @@ def area_sensors(request):
 
 def area_registers(request):
     return render(request, "core/area_registers.html")
-
-
-@login_required
-def area_my_data(request):
-    return render(request, "core/area_my_data.html")
 
 
 def accessibility(request):

@@ -47,9 +47,21 @@ EXPECTED: dict[str, set[str]] = {
     "registry.publish_algorithm": {roles.CIVIL_SERVANT, roles.ADMIN},
     "registry.withdraw_algorithm": {roles.CIVIL_SERVANT, roles.ADMIN},
     "registry.view_algorithm_drafts": {roles.CIVIL_SERVANT, roles.ADMIN},
+    # pilot register (registry/rules.py); publish_pilot is four-eyes (see tests/registry)
+    "registry.add_pilot": {roles.CIVIL_SERVANT, roles.ADMIN},
+    "registry.change_pilot_draft": {roles.CIVIL_SERVANT, roles.ADMIN},
+    "registry.change_pilot_status": {roles.CIVIL_SERVANT, roles.ADMIN},
+    "registry.submit_pilot": {roles.CIVIL_SERVANT, roles.ADMIN},
+    "registry.publish_pilot": {roles.CIVIL_SERVANT, roles.ADMIN},
+    "registry.withdraw_pilot": {roles.CIVIL_SERVANT, roles.ADMIN},
+    "registry.record_evaluation": {roles.CIVIL_SERVANT, roles.ADMIN},
+    "registry.view_pilot_drafts": {roles.CIVIL_SERVANT, roles.ADMIN},
     "consent.view_own_consents": LOGGED_IN,
     "consent.give_consent": LOGGED_IN,
     "consent.withdraw_consent": LOGGED_IN,
+    "consent.view_own_personal_data": LOGGED_IN,
+    "consent.export_own_data": LOGGED_IN,
+    "consent.delete_own_account": LOGGED_IN,
 }
 
 # Actions that only the rule grants, never the superuser as such: an admin has no DigiD session.
@@ -166,8 +178,12 @@ VIEW_EXPECTED: dict[str, dict[str, int]] = {
     "accounts:profile": _statuses(LOGGED_IN),
     "consent:consents": _statuses(LOGGED_IN),
     "consent:give": _statuses(LOGGED_IN),
+    "area-my-data": _statuses(LOGGED_IN),
+    "consent:account-delete": _statuses(LOGGED_IN),
     "registry:algorithm_list": _statuses(ALL),
     "registry:algorithm_create": _statuses({roles.CIVIL_SERVANT, roles.ADMIN}),
+    "registry:pilot_list": _statuses(ALL),
+    "registry:pilot_create": _statuses({roles.CIVIL_SERVANT, roles.ADMIN}),
     # Django's admin sends everyone who is not staff to its own login page.
     "admin:index": _statuses({roles.ADMIN}, denied=TO_LOGIN),
 }

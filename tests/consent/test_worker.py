@@ -53,3 +53,41 @@ def test_the_worker_processes_a_withdrawal_and_tells_the_person(client):
     assert "Werkertest" in notification.title
     page = client.get("/mijn-gegevens/toestemmingen/")
     assert "Verwerkt op" in page.content.decode()
+
+
+@pytest.mark.worker
+def test_the_worker_builds_a_requested_export(client):
+    """Both processes must share PRIVATE_MEDIA_ROOT (the default, BASE_DIR/private_media)."""
+    import io
+    import json
+    import zipfile
+
+    from portal.consent.models import DataExport
+
+    assert settings.CELERY_TASK_ALWAYS_EAGER is False
+    purpose = make_purpose(code=f"worker-{uuid.uuid4().hex[:8]}", title="Exporttest")
+    user = ResidentFactory()
+    services.consent_grant(user=user, text=purpose.texts.get(), method="web",
+                           assurance_level="midden")
+    client.force_login(user)
+
+    response = client.post("/mijn-gegevens/download/")
+
+    assert response.status_code == 302
+    export = DataExport.objects.get(user=user)
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        export.refresh_from_db()
+        if export.status != "pending":
+            break
+        time.sleep(0.2)
+    assert export.status == "ready", (
+        f"no worker built the export within {WAIT_SECONDS} s (status {export.status})"
+    )
+    assert Notification.objects.filter(recipient=user, kind="data_export_ready").exists()
+    download = client.get(f"/mijn-gegevens/download/{export.public_id}/")
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(download.streaming_content)))
+    document = json.loads(archive.read("gegevens.json"))
+    events = document["sections"]["consent"]["data"]["consent_events"]
+    assert [event["purpose"] for event in events] == [purpose.code]
+    export.file.delete(save=False)

@@ -64,6 +64,7 @@ def test_my_data_sends_visitors_to_the_login_choice_page(client):
 
 
 def test_my_data_shows_for_logged_in_user(client):
+    # The page itself is portal/consent's (tests/consent/test_personal_data.py).
     client.force_login(UserFactory())
     _english(client)
 
@@ -73,6 +74,25 @@ def test_my_data_shows_for_logged_in_user(client):
     assert response.status_code == 200
     assert "<h1>My data</h1>" in html
     assert "Download all your data in one file." in html
+
+
+def test_my_data_has_a_dutch_heading_by_default(client):
+    client.force_login(UserFactory())
+
+    html = client.get("/mijn-gegevens/").content.decode()
+
+    assert "<h1>Mijn gegevens</h1>" in html
+
+
+def test_my_data_is_marked_current_page(client):
+    client.force_login(UserFactory())
+    _english(client)
+
+    nav = _nav(client.get("/mijn-gegevens/").content.decode())
+
+    current = re.findall(r'<a class="site-nav__link" href="([^"]+)" aria-current="page">', nav)
+    assert current == ["/mijn-gegevens/"]
+    assert nav.count("aria-current") == 1
 
 
 def test_navigation_lists_the_five_areas_in_order(client):

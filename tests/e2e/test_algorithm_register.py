@@ -7,54 +7,33 @@ UI text is checked in English (language cookie), so the test does not depend on 
 catalogue; the standard's permitted values are Dutch data and are checked as such.
 """
 
-import re
 
 import pytest
-from django.conf import settings
 
 from portal.accounts import roles
 from registry.models import Algorithm
-from tests.e2e.conftest import ARTIFACTS, assert_accessible
-from tests.factories import TEST_PASSWORD, UserFactory
+from tests.e2e.conftest import assert_accessible
+from tests.e2e.register_helpers import english, log_in, log_out, screenshot
+from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def _screenshot(page, name):
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"algorithm-{name}.png"), full_page=True)
-
-
-def _english(context, base_url):
-    context.add_cookies(
-        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": "en", "url": base_url}]
-    )
-
-
-def _log_in(page, email):
-    page.goto("/account/login/")
-    page.locator("#id_login").fill(email)
-    page.locator("#id_password").fill(TEST_PASSWORD)
-    page.locator("main form.account-form button[type=submit]").click()
-    page.wait_for_url(re.compile(r".*/$"))
-
-
-def _log_out(page):
-    page.locator(".user-menu form button[type=submit]").click()
-    page.wait_for_url(re.compile(r".*/$"))
+    screenshot(page, "algorithm", name)
 
 
 def test_civil_servant_drafts_a_colleague_publishes_the_public_sees_it(
     page, browser, live_server
 ):
-    _english(page.context, live_server.url)
+    english(page.context, live_server.url)
     daan = UserFactory(email="daan@gemeente.example", display_name="Daan Hendriks",
                        groups=[roles.CIVIL_SERVANT])
     UserFactory(email="sanne@gemeente.example", display_name="Sanne de Vries",
                 groups=[roles.CIVIL_SERVANT])
 
     # --- A drafts the record ---
-    _log_in(page, daan.email)
+    log_in(page, daan.email)
     page.goto("/registers/algoritmes/")
     page.get_by_test_id("new-algorithm").click()
     page.wait_for_url("**/registers/algoritmes/nieuw/")
@@ -94,10 +73,10 @@ def test_civil_servant_drafts_a_colleague_publishes_the_public_sees_it(
     # Four-eyes: the submitter gets no publish button.
     assert page.get_by_test_id("publish").count() == 0
     _screenshot(page, "submitted")
-    _log_out(page)
+    log_out(page)
 
     # --- B approves and publishes ---
-    _log_in(page, "sanne@gemeente.example")
+    log_in(page, "sanne@gemeente.example")
     page.goto("/registers/algoritmes/")
     page.get_by_role("link", name="Parkeercontrole met een scanauto").click()
     page.wait_for_url("**/concept/")
@@ -107,11 +86,11 @@ def test_civil_servant_drafts_a_colleague_publishes_the_public_sees_it(
     page.wait_for_url("**/registers/algoritmes/parkeercontrole-met-een-scanauto/")
     assert "published" in page.locator(".messages").inner_text()
     assert Algorithm.objects.get().current_version.published_by.email == "sanne@gemeente.example"
-    _log_out(page)
+    log_out(page)
 
     # --- the public (a fresh, anonymous browser) ---
     context = browser.new_context(base_url=live_server.url, locale="nl-NL")
-    _english(context, live_server.url)
+    english(context, live_server.url)
     visitor = context.new_page()
     try:
         visitor.goto("/registers/")
@@ -162,7 +141,7 @@ def test_history_diff_and_withdrawal_are_accessible(page, live_server):
     from registry import services
     from tests.registry.conftest import make_published
 
-    _english(page.context, live_server.url)
+    english(page.context, live_server.url)
     daan = UserFactory(email="daan@gemeente.example", display_name="Daan Hendriks",
                        groups=[roles.CIVIL_SERVANT])
     sanne = UserFactory(email="sanne@gemeente.example", display_name="Sanne de Vries",
@@ -175,7 +154,7 @@ def test_history_diff_and_withdrawal_are_accessible(page, live_server):
     services.algorithm_version_submit(version=draft, by=daan)
     services.algorithm_version_publish(version=draft, by=sanne)
 
-    _log_in(page, sanne.email)
+    log_in(page, sanne.email)
     page.goto(f"/registers/algoritmes/{algorithm.slug}/")
     assert_accessible(page, label="published record with workflow panel")
     page.locator("#withdraw-reason").fill("Vervangen door controle te voet.")

@@ -29,3 +29,28 @@ def test_demo_loads_the_zoetermeer_examples_and_is_idempotent(client):
     assert client.get(scan_car.get_absolute_url()).status_code == 200
     history = client.get(f"{scan_car.get_absolute_url()}geschiedenis/").content.decode()
     assert 'data-field="impacttoetsen_grouping"' in history
+
+
+def test_demo_pilots_have_kpis_evaluations_a_decision_and_an_overdue_review(client):
+    from registry.models import Evaluation, Pilot, PilotEvent
+
+    call_command("load_demo", verbosity=0)
+    state = (list(Pilot.objects.values_list("pk", "state", "status")),
+             PilotEvent.objects.count(), Evaluation.objects.count())
+    call_command("load_demo", verbosity=0)
+
+    assert (list(Pilot.objects.values_list("pk", "state", "status")),
+            PilotEvent.objects.count(), Evaluation.objects.count()) == state
+    assert Pilot.objects.filter(state="published").count() == 5
+    bus = Pilot.objects.get(slug="zelfrijdende-bus-dutch-innovation-park")
+    final = bus.evaluations.get(kind="final", state="published")
+    assert final.decision == "adjust"
+    assert final.decision_link.startswith("https://")
+    assert final.kpi_results.count() == bus.kpis.count() == 3
+    assert bus.status == "adjusted"
+    assert bus.algorithms.filter(slug="ivri-verkeerslichten-voorrang").exists()
+    assert Pilot.objects.get(slug="experimenteerhuis").review_overdue
+    for evaluation in Evaluation.objects.all():
+        assert evaluation.published_by_id != evaluation.submitted_by_id
+    for pilot in Pilot.objects.all():
+        assert client.get(pilot.get_absolute_url()).status_code == 200

@@ -1,15 +1,13 @@
 """The register's pages: public list/detail/history, drafts for civil servants, the editor."""
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from portal.accounts import roles
 from registry import services
 from registry.models import Algorithm, AlgorithmEvent, AlgorithmVersion
 from tests.factories import user_for_role
-from tests.registry.conftest import COMPLETE, make_published
+from tests.registry.conftest import COMPLETE, count_queries, make_published
 
 pytestmark = pytest.mark.django_db
 
@@ -220,20 +218,13 @@ def _publish_many(editor, approver, count):
         services.algorithm_version_publish(version=version, by=approver)
 
 
-def _count_queries(client, url):
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(queries)
-
-
 @pytest.mark.parametrize("as_civil_servant", [False, True])
 def test_list_query_count_is_constant(client, editor, approver, as_civil_servant):
     if as_civil_servant:
         client.force_login(approver)
     _publish_many(editor, approver, 3)
     client.get(LIST_URL)  # warm up: the first request after a login writes the session profile
-    few = _count_queries(client, LIST_URL)
+    few = count_queries(client, LIST_URL)
     for number in range(3, 60):
         algorithm = Algorithm.objects.create(slug=f"algoritme-{number}")
         version = AlgorithmVersion.objects.create(
@@ -243,17 +234,17 @@ def test_list_query_count_is_constant(client, editor, approver, as_civil_servant
         services.algorithm_version_publish(version=version, by=approver)
         services.algorithm_new_draft(algorithm=algorithm, by=editor)
 
-    many = _count_queries(client, LIST_URL)
+    many = count_queries(client, LIST_URL)
 
     assert many == few
-    assert _count_queries(client, LIST_URL + "?page=2&category=Verkeer") <= few
+    assert count_queries(client, LIST_URL + "?page=2&category=Verkeer") <= few
 
 
 def test_detail_and_history_query_counts_do_not_grow_with_versions(client, published, editor,
                                                                    approver):
     def counts():
-        return (_count_queries(client, published.get_absolute_url()),
-                _count_queries(client, _url("algorithm_history", published)))
+        return (count_queries(client, published.get_absolute_url()),
+                count_queries(client, _url("algorithm_history", published)))
 
     before = counts()
     for number in range(5):
