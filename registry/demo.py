@@ -22,6 +22,7 @@ from registry.models import Algorithm, AlgorithmEvent, AlgorithmVersion, Pilot
 ORGANISATION = "Gemeente Zoetermeer"
 CONTACT = "algoritmes@zoetermeer.example"
 EDITOR_EMAIL = "ambtenaar@demo.stadsmakers.nl"
+COUNCIL_EMAIL = "raad@demo.stadsmakers.nl"
 APPROVER_EMAIL = "admin@demo.stadsmakers.nl"
 
 SCAN_CAR_V1 = {
@@ -290,6 +291,7 @@ def load() -> str:
 
     total = Algorithm.objects.count()
     pilots = load_pilots(editor=editor, approver=approver)
+    follow_demo_pilot()
     return (
         f"{created} algorithms added ({total} in the register, 1 awaiting approval); "
         f"{pilots} pilots added ({Pilot.objects.count()} in the pilot register)"
@@ -664,3 +666,11 @@ def load_pilots(*, editor, approver) -> int:
             services.evaluation_publish(evaluation=evaluation, by=approver)
         created += 1
     return created
+
+
+def follow_demo_pilot() -> None:
+    """The demo council member follows the self-driving bus pilot (idempotent)."""
+    council = User.objects.filter(email=COUNCIL_EMAIL).first()
+    pilot = Pilot.objects.filter(slug="zelfrijdende-bus-dutch-innovation-park").first()
+    if council is not None and pilot is not None and pilot.is_public:
+        services.pilot_follow(user=council, pilot=pilot)

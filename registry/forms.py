@@ -325,6 +325,15 @@ class PilotFilterForm(RegisterFilterForm):
         + [(value, capfirst(label)) for value, label in Pilot.Status.choices],
     )
     department = forms.ChoiceField(label=_("Department"), required=False, choices=())
+    # Filters the Raadsinformatie dashboard links to (selectors.pilot_public_list).
+    overdue = forms.ChoiceField(
+        label=_("Review"), required=False,
+        choices=[("", _("All pilots")), ("1", _("Review overdue"))],
+    )
+    kpi = forms.ChoiceField(
+        label=_("KPI result"), required=False,
+        choices=[("", _("All KPI results"))] + list(Kpi.Assessment.choices),
+    )
 
     def __init__(self, *args, departments=(), **kwargs):
         super().__init__(*args, **kwargs)

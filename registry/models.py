@@ -869,3 +869,45 @@ class PilotEvent(TransitionEvent):
     @property
     def to_label(self) -> str:
         return self._label(self.to_state) if self.to_state else ""
+
+
+class PilotSubscription(models.Model):
+    """Someone follows one pilot or one theme, and is notified when an evaluation of it (or of
+    a pilot with that theme) is published. Exactly one of `pilot` and `theme` is set."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE,
+        related_name="pilot_subscriptions",
+    )
+    pilot = models.ForeignKey(
+        Pilot, verbose_name=_("pilot"), null=True, blank=True, on_delete=models.CASCADE,
+        related_name="subscriptions",
+    )
+    theme = models.CharField(
+        _("theme"), max_length=64, blank=True,
+        choices=[(value, value) for value in standard.THEME_VALUES],
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("pilot subscription")
+        verbose_name_plural = _("pilot subscriptions")
+        ordering = ["user", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(pilot__isnull=False) & models.Q(theme=""))
+                | (models.Q(pilot__isnull=True) & ~models.Q(theme="")),
+                name="registry_subscription_pilot_xor_theme",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "pilot"], condition=models.Q(pilot__isnull=False),
+                name="registry_subscription_unique_pilot",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "theme"], condition=~models.Q(theme=""),
+                name="registry_subscription_unique_theme",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} → {self.pilot_id or self.theme}"

@@ -8,7 +8,7 @@ or reject it. The services check that explicitly too, because Django lets a supe
 
 import rules
 
-from portal.accounts.rules import is_admin, is_civil_servant
+from portal.accounts.rules import is_active_user, is_admin, is_civil_servant
 
 
 @rules.predicate
@@ -37,6 +37,9 @@ PERMISSIONS = {
     "registry.withdraw_pilot": is_editor,
     "registry.record_evaluation": is_editor,
     "registry.view_pilot_drafts": is_editor,
+    # following a pilot or theme: every logged-in person (council members first of all; see
+    # docs/registers.md), notified in the site and by e-mail per their preference
+    "registry.follow_pilot": is_active_user,
 }
 
 for _name, _predicate in PERMISSIONS.items():

@@ -3,7 +3,8 @@
 import json
 import uuid
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from registry import standard
 from registry.models import (
@@ -11,9 +12,11 @@ from registry.models import (
     AlgorithmEvent,
     AlgorithmVersion,
     Evaluation,
+    Kpi,
     KpiResult,
     Pilot,
     PilotEvent,
+    PilotSubscription,
 )
 
 State = AlgorithmVersion.State
@@ -144,10 +147,15 @@ def algorithm_by_public_key(key: str) -> QuerySet[Algorithm]:
 
 
 def pilot_public_list(
-    *, q: str = "", theme: str = "", status: str = "", department: str = ""
+    *, q: str = "", theme: str = "", status: str = "", department: str = "",
+    overdue: bool = False, kpi: str = "",
 ) -> QuerySet[Pilot]:
     """Published (and withdrawn) pilots, filtered, by title, with their number of KPIs and of
-    published evaluations: one query per page."""
+    published evaluations: one query per page.
+
+    `overdue`: only published pilots whose review is overdue (`pilot_overdue_list`). `kpi` (an
+    assessment: met, partly, not_met): only pilots with a KPI whose latest published result has
+    that assessment (`latest_kpi_results`)."""
     queryset = Pilot.objects.filter(state__in=Pilot.PUBLIC_STATES).annotate(
         kpi_count=Count("kpis", distinct=True),
         evaluation_count=Count(
@@ -166,7 +174,40 @@ def pilot_public_list(
     department = (department or "").strip()
     if department:
         queryset = queryset.filter(department__iexact=department)
+    if overdue:
+        queryset = queryset.filter(pk__in=pilot_overdue_list().values("pk"))
+    if kpi in Kpi.Assessment.values:
+        queryset = queryset.filter(
+            pk__in=latest_kpi_results().filter(assessment=kpi).values("kpi__pilot")
+        )
     return queryset.order_by("title", "pk")
+
+
+def pilot_overdue_list() -> QuerySet[Pilot]:
+    """Published pilots whose next review date has passed and that are not closed (scaled up,
+    stopped, prohibited): their evaluation is overdue. Oldest review date first."""
+    return (
+        Pilot.objects.filter(
+            state=Pilot.State.PUBLISHED, next_review_date__lt=timezone.localdate()
+        )
+        .exclude(status__in=Pilot.CLOSED_STATUSES)
+        .order_by("next_review_date", "title", "pk")
+    )
+
+
+def latest_kpi_results() -> QuerySet[KpiResult]:
+    """Per KPI of a public pilot, its result in the latest published evaluation (one row per
+    KPI that has been evaluated): what the council sees as "met / partly / not met"."""
+    latest = (
+        KpiResult.objects.filter(kpi=OuterRef("kpi"), evaluation__state=Evaluation.State.PUBLISHED)
+        .order_by("-evaluation__evaluated_on", "-evaluation__pk")
+        .values("pk")[:1]
+    )
+    return KpiResult.objects.filter(
+        evaluation__state=Evaluation.State.PUBLISHED,
+        evaluation__pilot__state__in=Pilot.PUBLIC_STATES,
+        pk=Subquery(latest),
+    )
 
 
 def pilot_departments() -> list[str]:
@@ -220,3 +261,123 @@ def published_pilots_for_api(**filters) -> QuerySet[Pilot]:
         )
         .order_by("title", "pk")
     )
+
+
+# --- Raadsinformatie (the council dashboard) -------------------------------------------------
+
+DASHBOARD_LIST_LIMIT = 50
+DASHBOARD_DECISIONS = 10
+
+
+def _counts(queryset, field: str) -> dict:
+    return {
+        row[field]: row["n"]
+        for row in queryset.order_by().values(field).annotate(n=Count("pk", distinct=True))
+    }
+
+
+def registry_dashboard() -> dict:
+    """The figures of Raadsinformatie, each aggregated in the database: a fixed number of
+    queries (eight), however many pilots, evaluations and algorithms there are.
+
+    Pilots are counted as the pilot list shows them (published and withdrawn), so each figure
+    equals the number of records behind its link.
+    """
+    pilots = Pilot.objects.filter(state__in=Pilot.PUBLIC_STATES)
+    by_status = _counts(pilots, "status")
+    by_theme = _counts(pilots.exclude(theme=""), "theme")
+    overdue = pilot_overdue_list()
+    kpis = _counts(latest_kpi_results(), "assessment")
+    decisions = list(
+        Evaluation.objects.filter(
+            state=Evaluation.State.PUBLISHED, kind=Evaluation.Kind.FINAL,
+            pilot__state__in=Pilot.PUBLIC_STATES,
+        )
+        .exclude(decision="")
+        .select_related("pilot")
+        .order_by("-decision_date", "-published_at", "-pk")[:DASHBOARD_DECISIONS]
+    )
+    algorithm_rows = (
+        Algorithm.objects.filter(current_version__isnull=False)
+        .order_by()
+        .values("current_version__publication_category", "current_version__status")
+        .annotate(n=Count("pk"))
+    )
+    algorithms: dict[tuple[str, str], int] = {
+        (row["current_version__publication_category"], row["current_version__status"]): row["n"]
+        for row in algorithm_rows
+    }
+    return {
+        "pilots_by_status": [
+            {"value": value, "label": label, "count": by_status.get(value, 0)}
+            for value, label in Pilot.Status.choices
+        ],
+        "pilots_by_theme": [
+            {"value": theme, "count": by_theme[theme]}
+            for theme in standard.THEME_VALUES if theme in by_theme
+        ],
+        "pilot_total": sum(by_status.values()),
+        "overdue_count": overdue.count(),
+        "overdue": list(overdue[:DASHBOARD_LIST_LIMIT]),
+        "kpis": [
+            {"value": value, "label": label, "count": kpis.get(value, 0)}
+            for value, label in Kpi.Assessment.choices
+        ],
+        "kpis_without_assessment": kpis.get("", 0),
+        "decisions": decisions,
+        "algorithms": _algorithm_table(algorithms),
+    }
+
+
+def _algorithm_table(counts: dict[tuple[str, str], int]) -> dict:
+    """A cross table: one row per publication category, one column per status, with totals.
+
+    Empty category or status values (allowed in a withdrawn record) get a row or column of
+    their own, labelled "not given", without a filter link."""
+    categories = [c for c in standard.PUBLICATION_CATEGORY_VALUES if any(
+        key[0] == c for key in counts)]
+    statuses = [s for s in standard.STATUS_VALUES if any(key[1] == s for key in counts)]
+    if any(key[0] not in standard.PUBLICATION_CATEGORY_VALUES for key in counts):
+        categories.append("")
+    if any(key[1] not in standard.STATUS_VALUES for key in counts):
+        statuses.append("")
+
+    def bucket(value, known):
+        return value if value in known else ""
+
+    cells: dict[tuple[str, str], int] = {}
+    for (category, status), n in counts.items():
+        key = (bucket(category, standard.PUBLICATION_CATEGORY_VALUES),
+               bucket(status, standard.STATUS_VALUES))
+        cells[key] = cells.get(key, 0) + n
+    return {
+        "statuses": statuses,
+        "rows": [
+            {
+                "category": category,
+                "cells": [{"status": status, "count": cells.get((category, status), 0)}
+                          for status in statuses],
+                "total": sum(cells.get((category, status), 0) for status in statuses),
+            }
+            for category in categories
+        ],
+        "status_totals": [
+            (status, sum(cells.get((c, status), 0) for c in categories)) for status in statuses
+        ],
+        "total": sum(cells.values()),
+    }
+
+
+def pilot_subscriptions_of(*, user) -> dict:
+    """What `user` follows: {"pilots": {pilot ids}, "themes": {themes}} (one query)."""
+    follows = {"pilots": set(), "themes": set()}
+    if not getattr(user, "is_authenticated", False):
+        return follows
+    for pilot_id, theme in PilotSubscription.objects.filter(user=user).values_list(
+        "pilot_id", "theme"
+    ):
+        if pilot_id:
+            follows["pilots"].add(pilot_id)
+        else:
+            follows["themes"].add(theme)
+    return follows

@@ -11,13 +11,19 @@ it) publishes or sends it back. A published version is never changed: editing a 
 algorithm makes a new draft version (a copy), and the old version stays in the history.
 """
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
-from django.utils import timezone
+from django.db.models import Max, Q
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from portal.core.models import Notification
+from portal.core.services import notification_send
+from registry import standard
 from registry.models import (
     Algorithm,
     AlgorithmEvent,
@@ -27,6 +33,7 @@ from registry.models import (
     KpiResult,
     Pilot,
     PilotEvent,
+    PilotSubscription,
 )
 
 State = AlgorithmVersion.State
@@ -592,4 +599,88 @@ def evaluation_publish(*, evaluation: Evaluation, by) -> Evaluation:
                              reason=reason, evaluation=evaluation)
             _move_status(pilot=pilot, by=by, to_status=target, reason=reason,
                          evaluation=evaluation)
+    _queue_followers_notify(evaluation)
     return evaluation
+
+
+def _queue_followers_notify(evaluation: Evaluation) -> None:
+    from registry.tasks import pilot_followers_notify_task
+
+    evaluation_id = evaluation.pk
+    transaction.on_commit(lambda: pilot_followers_notify_task.delay(evaluation_id))
+
+
+# --- following pilots and themes -------------------------------------------------------------
+
+NOTIFY_KIND = "pilot_evaluation_published"
+
+
+def _subscription_target(*, pilot: Pilot | None, theme: str) -> dict:
+    theme = (theme or "").strip()
+    if (pilot is None) == (not theme):
+        raise ValidationError(_("Follow either a pilot or a theme."), code="invalid_target")
+    if pilot is not None:
+        if not pilot.is_public:
+            raise ValidationError(_("Only a published pilot can be followed."),
+                                  code="pilot_not_published")
+        return {"pilot": pilot, "theme": ""}
+    if theme not in standard.THEME_VALUES:
+        raise ValidationError(_("Unknown theme."), code="invalid_theme")
+    return {"pilot": None, "theme": theme}
+
+
+@transaction.atomic
+def pilot_follow(*, user, pilot: Pilot | None = None, theme: str = "") -> PilotSubscription:
+    """`user` follows a pilot or a theme. Following twice changes nothing (idempotent)."""
+    _require(user, "registry.follow_pilot", pilot)
+    target = _subscription_target(pilot=pilot, theme=theme)
+    subscription, _created = PilotSubscription.objects.get_or_create(user=user, **target)
+    return subscription
+
+
+@transaction.atomic
+def pilot_unfollow(*, user, pilot: Pilot | None = None, theme: str = "") -> bool:
+    """`user` stops following a pilot or theme (idempotent). True if they followed it."""
+    _require(user, "registry.follow_pilot", pilot)
+    if pilot is not None:
+        target = {"pilot": pilot, "theme": ""}
+    else:
+        target = {"pilot": None, "theme": (theme or "").strip()}
+    deleted, _rows = PilotSubscription.objects.filter(user=user, **target).delete()
+    return bool(deleted)
+
+
+def pilot_followers_notify(*, evaluation: Evaluation) -> int:
+    """Notify everyone who follows the evaluation's pilot or its theme: one notification per
+    person, however many of their subscriptions match. Only for a published evaluation of a
+    public pilot. Idempotent: a person already notified of this evaluation is skipped, so a
+    redelivered task notifies nobody twice. Returns the number of notifications sent.
+
+    The e-mail follows each person's notification preference (portal.core.services)."""
+    evaluation = Evaluation.objects.select_related("pilot").get(pk=evaluation.pk)
+    pilot = evaluation.pilot
+    if evaluation.state != Evaluation.State.PUBLISHED or not pilot.is_public:
+        return 0
+    url = reverse("registry:evaluation_detail", kwargs={"slug": pilot.slug, "pk": evaluation.pk})
+    follows = Q(pilot_subscriptions__pilot=pilot)
+    if pilot.theme:
+        follows |= Q(pilot_subscriptions__theme=pilot.theme)
+    already = Notification.objects.filter(kind=NOTIFY_KIND, url=url).values("recipient")
+    followers = (
+        get_user_model().objects.filter(follows, is_active=True)
+        .exclude(pk__in=already).distinct().order_by("pk")
+    )
+    with translation.override(settings.LANGUAGE_CODE):
+        title = _("New evaluation of the pilot “%(pilot)s”") % {"pilot": pilot.title}
+        if evaluation.kind == Evaluation.Kind.FINAL and evaluation.decision:
+            body = _("%(kind)s. Decision: %(decision)s.") % {
+                "kind": evaluation.get_kind_display(),
+                "decision": str(evaluation.get_decision_display()).lower(),
+            }
+        else:
+            body = f"{evaluation.get_kind_display()}."
+    sent = 0
+    for user in followers:
+        notification_send(recipient=user, kind=NOTIFY_KIND, title=title, body=body, url=url)
+        sent += 1
+    return sent

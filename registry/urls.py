@@ -28,6 +28,7 @@ pilot_patterns = [
     path("<slug:slug>/afwijzen/", views.PilotRejectView.as_view(), name="pilot_reject"),
     path("<slug:slug>/intrekken/", views.PilotWithdrawView.as_view(), name="pilot_withdraw"),
     path("<slug:slug>/status/", views.PilotStatusView.as_view(), name="pilot_status"),
+    path("<slug:slug>/volgen/", views.PilotFollowView.as_view(), name="pilot_follow"),
     path("<slug:slug>/kpis/nieuw/", views.KpiFormView.as_view(), name="kpi_create"),
     path("<slug:slug>/kpis/<int:kpi_id>/bewerken/", views.KpiFormView.as_view(),
          name="kpi_update"),
@@ -41,6 +42,9 @@ pilot_patterns = [
 
 app_name = "registry"
 urlpatterns = [
+    path("registers/raadsinformatie/", views.DashboardView.as_view(), name="dashboard"),
+    path("registers/raadsinformatie/thema-volgen/", views.ThemeFollowView.as_view(),
+         name="theme_follow"),
     path("registers/algoritmes/", include(algorithm_patterns)),
     path("registers/pilots/", include(pilot_patterns)),
 ]

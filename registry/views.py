@@ -2,12 +2,14 @@
 rules.py; writes go through services; reads through selectors."""
 
 from django.contrib import messages
-from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -534,6 +536,9 @@ class PilotDetailView(PilotMixin, TemplateView):
                 for status in services.STATUS_TRANSITIONS[PilotStatus(pilot.status)]
             ] if user.has_perm("registry.change_pilot_status", pilot) else [],
             "today": timezone.localdate(),
+            "can_follow": pilot.is_public and user.has_perm("registry.follow_pilot"),
+            "follows_pilot": pilot.is_public and user.is_authenticated
+            and pilot.subscriptions.filter(user=user).exists(),
         })
         context["status_choices"].sort(key=lambda choice: PilotStatus.values.index(choice[0]))
         return context
@@ -807,3 +812,86 @@ class EvaluationPublishView(PilotActionView):
     def redirect_back(self):
         return redirect("registry:evaluation_detail", slug=self.pilot.slug,
                         pk=self.evaluation.pk)
+
+
+# --- Raadsinformatie and following -----------------------------------------------------------
+
+
+class DashboardView(TemplateView):
+    """Raadsinformatie: the registers in figures, each linking to the records behind it.
+    A fixed number of queries (selectors.registry_dashboard)."""
+
+    template_name = "registry/dashboard.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        context.update(selectors.registry_dashboard())
+        context.update({
+            "today": timezone.localdate(),
+            "can_follow": user.has_perm("registry.follow_pilot"),
+            "follows": selectors.pilot_subscriptions_of(user=user),
+        })
+        return context
+
+
+class FollowView(View):
+    """POST only: follow (`action=follow`) or stop following (`action=unfollow`) a pilot or a
+    theme. Sending the same action twice changes nothing. Anonymous people go to the login
+    page first."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(self.back_url())
+        if not request.user.has_perm("registry.follow_pilot"):
+            raise PermissionDenied
+        action = request.POST.get("action")
+        try:
+            if action == "follow":
+                services.pilot_follow(user=request.user, **self.target())
+                messages.success(request, self.followed_message())
+            elif action == "unfollow":
+                services.pilot_unfollow(user=request.user, **self.target())
+                messages.success(request, self.unfollowed_message())
+            else:
+                messages.error(request, _("Choose whether to follow or to stop following."))
+        except ValidationError as error:
+            messages.error(request, _error_message(error, Pilot))
+        return redirect(self.back_url())
+
+
+class PilotFollowView(PilotMixin, FollowView):
+    def target(self):
+        return {"pilot": self.pilot}
+
+    def back_url(self):
+        return self.pilot.get_absolute_url()
+
+    def followed_message(self):
+        return _("You follow this pilot. You get a message when an evaluation is published.")
+
+    def unfollowed_message(self):
+        return _("You no longer follow this pilot.")
+
+
+class ThemeFollowView(FollowView):
+    def target(self):
+        return {"theme": self.request.POST.get("theme", "")}
+
+    def back_url(self):
+        next_url = self.request.POST.get("next", "")
+        if next_url and url_has_allowed_host_and_scheme(
+            next_url, allowed_hosts={self.request.get_host()},
+            require_https=self.request.is_secure(),
+        ):
+            return next_url
+        return reverse("registry:dashboard")
+
+    def followed_message(self):
+        return _("You follow this theme. You get a message when an evaluation of one of its "
+                 "pilots is published.")
+
+    def unfollowed_message(self):
+        return _("You no longer follow this theme.")

@@ -56,6 +56,8 @@ EXPECTED: dict[str, set[str]] = {
     "registry.withdraw_pilot": {roles.CIVIL_SERVANT, roles.ADMIN},
     "registry.record_evaluation": {roles.CIVIL_SERVANT, roles.ADMIN},
     "registry.view_pilot_drafts": {roles.CIVIL_SERVANT, roles.ADMIN},
+    # following a pilot or theme (Raadsinformatie): every logged-in person
+    "registry.follow_pilot": LOGGED_IN,
     "consent.view_own_consents": LOGGED_IN,
     "consent.give_consent": LOGGED_IN,
     "consent.withdraw_consent": LOGGED_IN,
@@ -184,6 +186,7 @@ VIEW_EXPECTED: dict[str, dict[str, int]] = {
     "registry:algorithm_create": _statuses({roles.CIVIL_SERVANT, roles.ADMIN}),
     "registry:pilot_list": _statuses(ALL),
     "registry:pilot_create": _statuses({roles.CIVIL_SERVANT, roles.ADMIN}),
+    "registry:dashboard": _statuses(ALL),
     # Django's admin sends everyone who is not staff to its own login page.
     "admin:index": _statuses({roles.ADMIN}, denied=TO_LOGIN),
 }

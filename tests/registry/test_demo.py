@@ -54,3 +54,22 @@ def test_demo_pilots_have_kpis_evaluations_a_decision_and_an_overdue_review(clie
         assert evaluation.published_by_id != evaluation.submitted_by_id
     for pilot in Pilot.objects.all():
         assert client.get(pilot.get_absolute_url()).status_code == 200
+
+
+def test_demo_council_member_follows_the_bus_and_the_dashboard_has_figures(client):
+    from registry import selectors
+    from registry.models import PilotSubscription
+
+    call_command("load_demo", verbosity=0)
+    call_command("load_demo", verbosity=0)
+
+    follows = PilotSubscription.objects.filter(user__email="raad@demo.stadsmakers.nl")
+    assert list(follows.values_list("pilot__slug", flat=True)) == [
+        "zelfrijdende-bus-dutch-innovation-park"]
+    figures = selectors.registry_dashboard()
+    assert figures["pilot_total"] >= 5
+    assert figures["overdue_count"] >= 1
+    assert figures["decisions"]
+    assert sum(row["count"] for row in figures["kpis"]) >= 3
+    assert figures["algorithms"]["total"] >= 3
+    assert client.get("/registers/raadsinformatie/").status_code == 200
