@@ -26,6 +26,8 @@ def _setup_django():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
     # The bench sends thousands of requests a minute from one client: no API throttling.
     os.environ["API_THROTTLE_ANON"] = os.environ["API_THROTTLE_USER"] = "1000000/min"
+    # Demo data sends e-mail (followers of a pilot); keep it off stdout, which is the JSON.
+    os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
     import django
 
     django.setup()
@@ -93,6 +95,7 @@ def main():
         "pilot_list": (anonymous, "/registers/pilots/"),
         "pilot_detail": (anonymous, f"/registers/pilots/{pilot.slug}/"),
         "api_pilots": (anonymous, "/api/v1/pilots/"),
+        "council_dashboard": (anonymous, "/registers/raadsinformatie/"),
     }
     figures = {name: _measure(client, url) for name, (client, url) in pages.items()}
     print(
