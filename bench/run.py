@@ -17,6 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 WARMUP, ROUNDS = 5, 50
+SCALE_WARMUP, SCALE_ROUNDS = 2, 20
+SCALE_ALGORITHMS, SCALE_PILOTS, SCALE_EVALUATED = 2000, 5000, 500
 
 
 def _setup_django():
@@ -38,18 +40,120 @@ def _setup_django():
     call_command("load_demo", verbosity=0, stdout=quiet)
 
 
-def _measure(client, url):
+def build_registers(algorithms, pilots, evaluated, prefix="schaal"):
+    """Fill both registers FAST with published records, for the bench and the scale tests.
+
+    `bulk_create` inserts rows directly (no services, no save()): every row is inserted in its
+    final, published state, so nothing published is ever changed afterwards, which is what the
+    immutability guards protect. Only `Algorithm.current_version` is set after the insert
+    (bulk_update on Algorithm, which is not a frozen model). Each pilot gets two KPIs; the first
+    `evaluated` pilots get a published final evaluation with a result per KPI.
+    """
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from registry import standard
+    from registry.models import Algorithm, AlgorithmVersion, Evaluation, Kpi, KpiResult, Pilot
+
+    now = timezone.now()
+    themes = standard.THEME_VALUES
+    new_algorithms = Algorithm.objects.bulk_create(
+        [Algorithm(slug=f"{prefix}-algoritme-{n:05d}") for n in range(algorithms)],
+        batch_size=500,
+    )
+    versions = AlgorithmVersion.objects.bulk_create(
+        [
+            AlgorithmVersion(
+                algorithm=algorithm, number=1, state=AlgorithmVersion.State.PUBLISHED,
+                published_at=now, submitted_at=now,
+                name=f"Algoritme {n}", description_short=f"Korte omschrijving van algoritme {n}.",
+                organization="Gemeente Zoetermeer", category=[themes[n % len(themes)]],
+                status=standard.STATUS_VALUES[n % len(standard.STATUS_VALUES)],
+                begin_date="2020-01", contact_email="algoritmes@zoetermeer.example",
+                publication_category=standard.PUBLICATION_CATEGORY_VALUES[
+                    n % len(standard.PUBLICATION_CATEGORY_VALUES)
+                ],
+                goal="Doel.", methods_and_models="Vaste regels. Niet zelflerend.",
+                lang=standard.LANGUAGE, standard_version=standard.STANDARD_VERSION,
+                department=f"Afdeling {n % 7}",
+            )
+            for n, algorithm in enumerate(new_algorithms)
+        ],
+        batch_size=500,
+    )
+    for algorithm, version in zip(new_algorithms, versions, strict=True):
+        algorithm.current_version = version
+    Algorithm.objects.bulk_update(new_algorithms, ["current_version"], batch_size=500)
+
+    statuses = [Pilot.Status.RUNNING, Pilot.Status.EVALUATING, Pilot.Status.PREPARATION]
+    new_pilots = Pilot.objects.bulk_create(
+        [
+            Pilot(
+                slug=f"{prefix}-pilot-{n:05d}", state=Pilot.State.PUBLISHED,
+                status=Pilot.Status.ADJUSTED if n < evaluated else statuses[n % len(statuses)],
+                published_at=now, submitted_at=now,
+                title=f"Pilot {n}", summary=f"Samenvatting van pilot {n}.",
+                theme=themes[n % len(themes)], start_date=dt.date(2024, 1, 1),
+                planned_end_date=dt.date(2025, 12, 31), neighbourhood=f"Wijk {n % 12}",
+                latitude=Decimal("52.05") + Decimal(n % 100) / 1000,
+                longitude=Decimal("4.49") + Decimal(n % 97) / 1000,
+                department=f"Afdeling {n % 7}", alderman="Wethouder Jansen",
+                problem="Probleem.", goal="Doel.", hypothesis="Als …, dan …",
+                intervention="Interventie.", evaluation_design="Voor- en nameting.",
+                data_collected="Tellingen.",
+                next_review_date=dt.date(2024, 6, 1) if n % 3 == 0 else dt.date(2030, 1, 1),
+            )
+            for n in range(pilots)
+        ],
+        batch_size=500,
+    )
+    kpis = Kpi.objects.bulk_create(
+        [
+            Kpi(pilot=pilot, name=f"KPI {k} van {pilot.title}", unit="%",
+                baseline_value=Decimal("10"), target_value=Decimal("20"))
+            for pilot in new_pilots
+            for k in (1, 2)
+        ],
+        batch_size=1000,
+    )
+    evaluations = Evaluation.objects.bulk_create(
+        [
+            Evaluation(
+                pilot=pilot, state=Evaluation.State.PUBLISHED, published_at=now,
+                kind=Evaluation.Kind.FINAL, evaluated_on=dt.date(2025, 4, 1), evaluator="TNO",
+                method="Tellingen.", council_summary="Samenvatting voor de raad.",
+                lessons_learned="Lessen.", recommendation="adjust", decision="adjust",
+                decision_by="College van B en W", decision_date=dt.date(2025, 5, 1),
+            )
+            for pilot in new_pilots[:evaluated]
+        ],
+        batch_size=500,
+    )
+    KpiResult.objects.bulk_create(
+        [
+            KpiResult(evaluation=evaluation, kpi=kpi, value=Decimal("15"),
+                      assessment="met" if kpi.pk % 2 else "not_met")
+            for index, evaluation in enumerate(evaluations)  # evaluation i is of pilot i
+            for kpi in kpis[2 * index:2 * index + 2]
+        ],
+        batch_size=1000,
+    )
+
+
+def _measure(client, url, warmup=WARMUP, rounds=ROUNDS):
     from django.db import connection, reset_queries
     from django.test.utils import CaptureQueriesContext
 
-    for _ in range(WARMUP):
+    for _ in range(warmup):
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
     durations = []
     reset_queries()  # each request resets the log; start the capture from an empty one
     with CaptureQueriesContext(connection) as queries:
         client.get(url)
-    for _ in range(ROUNDS):
+    for _ in range(rounds):
         started = time.perf_counter()
         response = client.get(url)
         durations.append((time.perf_counter() - started) * 1000)
@@ -98,6 +202,22 @@ def main():
         "council_dashboard": (anonymous, "/registers/raadsinformatie/"),
     }
     figures = {name: _measure(client, url) for name, (client, url) in pages.items()}
+
+    # Registers at scale (issue 6): the list, dashboard and API pages with thousands of records.
+    started = time.perf_counter()
+    build_registers(SCALE_ALGORITHMS, SCALE_PILOTS, SCALE_EVALUATED)
+    fill_seconds = round(time.perf_counter() - started, 1)
+    scale_pages = {
+        "algorithm_list": "/registers/algoritmes/",
+        "pilot_list": "/registers/pilots/",
+        "council_dashboard": "/registers/raadsinformatie/",
+        "api_algorithms": "/api/v1/algorithms/",
+        "api_pilots": "/api/v1/pilots/",
+    }
+    at_scale = {
+        name: _measure(anonymous, url, SCALE_WARMUP, SCALE_ROUNDS)
+        for name, url in scale_pages.items()
+    }
     print(
         json.dumps(
             {
@@ -106,6 +226,16 @@ def main():
                 "debug": settings.DEBUG,
                 "rounds": ROUNDS,
                 "pages": figures,
+                "registers_at_scale": {
+                    "algorithms": Algorithm.objects.filter(current_version__isnull=False).count(),
+                    "pilots": Pilot.objects.filter(state=Pilot.State.PUBLISHED).count(),
+                    "added_algorithms": SCALE_ALGORITHMS,
+                    "added_pilots": SCALE_PILOTS,
+                    "added_final_evaluations": SCALE_EVALUATED,
+                    "fill_seconds": fill_seconds,
+                    "rounds": SCALE_ROUNDS,
+                    "pages": at_scale,
+                },
             },
             indent=2,
         )

@@ -1,9 +1,13 @@
 from django.urls import include, path
 
-from registry import views
+from registry import downloads, views
 
 algorithm_patterns = [
     path("", views.AlgorithmListView.as_view(), name="algorithm_list"),
+    path("download.csv", downloads.AlgorithmDownloadView.as_view(fmt="csv"),
+         name="algorithm_download_csv"),
+    path("download.json", downloads.AlgorithmDownloadView.as_view(fmt="json"),
+         name="algorithm_download_json"),
     path("nieuw/", views.AlgorithmCreateView.as_view(), name="algorithm_create"),
     path("<slug:slug>/", views.AlgorithmDetailView.as_view(), name="algorithm_detail"),
     path("<slug:slug>/concept/", views.AlgorithmDraftView.as_view(), name="algorithm_draft"),
@@ -20,6 +24,10 @@ algorithm_patterns = [
 
 pilot_patterns = [
     path("", views.PilotListView.as_view(), name="pilot_list"),
+    path("download.csv", downloads.PilotDownloadView.as_view(fmt="csv"),
+         name="pilot_download_csv"),
+    path("download.json", downloads.PilotDownloadView.as_view(fmt="json"),
+         name="pilot_download_json"),
     path("nieuw/", views.PilotCreateView.as_view(), name="pilot_create"),
     path("<slug:slug>/", views.PilotDetailView.as_view(), name="pilot_detail"),
     path("<slug:slug>/bewerken/", views.PilotUpdateView.as_view(), name="pilot_update"),
