@@ -16,6 +16,7 @@ from django.views import View
 from django.views.generic import ListView, TemplateView
 from rules.contrib.views import PermissionRequiredMixin
 
+from portal.core.forms import apply_validation_error
 from registry import selectors, services, standard
 from registry.forms import (
     FORM_FIELDS,
@@ -103,14 +104,6 @@ def _field_label(field: str, model=AlgorithmVersion) -> str:
     except FieldDoesNotExist:  # e.g. "reason"
         return _("Reason") if field == "reason" else field
     return label[:1].upper() + label[1:]
-
-
-def _apply_validation_error(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 class AlgorithmMixin:
@@ -237,7 +230,7 @@ class AlgorithmCreateView(PermissionRequiredMixin, AlgorithmFormMixin, TemplateV
             try:
                 algorithm = services.algorithm_create(by=request.user, **_content(form))
             except ValidationError as error:
-                _apply_validation_error(form, error)
+                apply_validation_error(form, error)
             else:
                 messages.success(request, _("The draft has been saved."))
                 return redirect("registry:algorithm_draft", slug=algorithm.slug)
@@ -297,7 +290,7 @@ class AlgorithmUpdateView(PermissionRequiredMixin, AlgorithmFormMixin, TemplateV
                         version=self.open_version, by=request.user, **_content(form)
                     )
             except ValidationError as error:
-                _apply_validation_error(form, error)
+                apply_validation_error(form, error)
             else:
                 messages.success(request, _("The draft has been saved."))
                 return redirect("registry:algorithm_draft", slug=self.algorithm.slug)
@@ -581,7 +574,7 @@ class ServiceFormView(PilotMixin, PermissionRequiredMixin, TemplateView):
             try:
                 target = self.save(form)
             except ValidationError as error:
-                _apply_validation_error(form, error)
+                apply_validation_error(form, error)
             else:
                 messages.success(request, self.success_message)
                 return redirect(target)

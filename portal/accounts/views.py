@@ -13,15 +13,7 @@ from portal.accounts import selectors, services
 from portal.accounts.forms import MembershipAddForm, OrganisationForm, ProfileForm
 from portal.accounts.middleware import current_assurance_level
 from portal.accounts.models import Membership, Organisation
-
-
-def _apply_validation_error(form, error: ValidationError) -> None:
-    """Put a model/service ValidationError on the form, per field where possible."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
+from portal.core.forms import apply_validation_error
 
 
 class OrganisationListView(ListView):
@@ -43,7 +35,7 @@ class OrganisationCreateView(PermissionRequiredMixin, CreateView):
             organisation = services.organisation_create(creator=self.request.user,
                                                         **form.cleaned_data)
         except ValidationError as error:
-            _apply_validation_error(form, error)
+            apply_validation_error(form, error)
             return self.form_invalid(form)
         messages.success(self.request, _("The organisation has been created."))
         return redirect(organisation)
@@ -90,7 +82,7 @@ class OrganisationUpdateView(PermissionRequiredMixin, UpdateView):
                 organisation=fresh, by=self.request.user, **form.cleaned_data
             )
         except ValidationError as error:
-            _apply_validation_error(form, error)
+            apply_validation_error(form, error)
             return self.form_invalid(form)
         messages.success(self.request, _("The changes have been saved."))
         return redirect(organisation)
@@ -199,7 +191,7 @@ class ProfileView(PermissionRequiredMixin, TemplateView):
                     user=request.user, display_name=form.cleaned_data["display_name"]
                 )
             except ValidationError as error:
-                _apply_validation_error(form, error)
+                apply_validation_error(form, error)
             else:
                 messages.success(request, _("Your name has been saved."))
                 return redirect("accounts:profile")

@@ -1,4 +1,5 @@
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from portal.core.models import NotificationPreference
@@ -16,3 +17,12 @@ class NotificationPreferenceForm(forms.Form):
             ),
         },
     )
+
+
+def apply_validation_error(form: forms.BaseForm, error: ValidationError) -> None:
+    """Put a ValidationError raised by a service on the form, per field where possible."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
