@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "solo",
     "sessionprofile",
     "digid_eherkenning",
+    "django_ratelimit",
     # ours, in dependency order (see docs/architecture.md)
     "portal.core",
     "portal.accounts",
@@ -120,6 +121,9 @@ if REDIS_URL:
                           "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # The embedded default is one process (runserver), so its local-memory counters are the
+    # only ones; production sets REDIS_URL, where these checks apply.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 # Sessions live in the database so every web process sees them (never in process memory).
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
@@ -340,10 +344,33 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=not DEBUG)
 if env.bool("DJANGO_BEHIND_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Background map tiles (Leaflet). Default: PDOK's BRT achtergrondkaart (Dutch government, no
+# key). Empty: maps show their markers and area outlines on a plain background (offline use).
+MAP_TILE_URL = env(
+    "MAP_TILE_URL",
+    default="https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/standaard/EPSG:3857/{z}/{x}/{y}.png",
+)
+MAP_TILE_ATTRIBUTION = env(
+    "MAP_TILE_ATTRIBUTION", default="Kaartgegevens © Kadaster / PDOK",
+)
+MAP_TILE_ORIGINS = ["/".join(MAP_TILE_URL.split("/")[:3])] if MAP_TILE_URL else []
+# The municipality on the map: centre and the box a location must lie in (WGS84).
+MAP_CENTER = (52.5168, 6.0830)  # Zwolle
+MAP_BOUNDS = env.list("MAP_BOUNDS", cast=float, default=[52.45, 5.95, 52.60, 6.25])
+
+# Abuse limits per person (django-ratelimit; counted in the cache, so Redis in production).
+RATE_LIMITS = {
+    "ideas.submit": env("RATE_LIMIT_IDEAS_SUBMIT", default="5/h"),
+    "ideas.comment": env("RATE_LIMIT_IDEAS_COMMENT", default="20/h"),
+    "ideas.report": env("RATE_LIMIT_IDEAS_REPORT", default="10/h"),
+    "ideas.support": env("RATE_LIMIT_IDEAS_SUPPORT", default="60/h"),
+}
+RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
+
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
+        "img-src": ["'self'", "data:", *MAP_TILE_ORIGINS],
         "style-src": ["'self'"],
         "script-src": ["'self'"],
         "font-src": ["'self'"],

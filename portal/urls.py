@@ -29,6 +29,7 @@ urlpatterns = [
     path("", include("portal.consent.urls")),
     path("", include(consent_area_urlpatterns)),
     path("", include("registry.urls")),
+    path("", include("portal.ideas.urls")),
     path("api/v1/", include("portal.api_urls")),
 ]
 

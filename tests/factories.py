@@ -14,6 +14,7 @@ import factory
 from allauth.account.models import EmailAddress
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from portal.accounts import roles
 from portal.accounts.assurance import AssuranceLevel
@@ -151,3 +152,44 @@ def user_for_role(role: str, *, organisation: Organisation | None = None, **kwar
     if role == roles.ADMIN:
         return UserFactory(is_staff=True, is_superuser=True, **kwargs)
     raise ValueError(f"unknown role: {role}")
+
+
+# --- ideas -----------------------------------------------------------------------------------
+
+
+class NeighbourhoodFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "ideas.Neighbourhood"
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Wijk {n}")
+    slug = factory.Sequence(lambda n: f"wijk-{n}")
+
+
+class IdeaFactory(factory.django.DjangoModelFactory):
+    """A published idea by a resident (moderation and counters set directly: for tests that
+    need an idea as it stands, not the way it got there; services are tested separately)."""
+
+    class Meta:
+        model = "ideas.Idea"
+
+    author = factory.SubFactory(ResidentFactory)
+    title = factory.Sequence(lambda n: f"Idee nummer {n} voor de stad")
+    body = "Een idee om de buurt groener en veiliger te maken, met bankjes en bomen."
+    theme = "living"
+    moderation = "published"
+    status = "published"
+    submitted_at = factory.LazyFunction(timezone.now)
+    published_at = factory.LazyAttribute(
+        lambda idea: idea.submitted_at if idea.moderation == "published" else None
+    )
+
+
+class CommentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "ideas.Comment"
+
+    idea = factory.SubFactory(IdeaFactory)
+    author = factory.SubFactory(ResidentFactory)
+    body = "Goed idee, ik doe mee."
+    moderation = "published"

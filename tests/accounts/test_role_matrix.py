@@ -14,7 +14,7 @@ from django.urls import reverse
 from portal.accounts import roles
 from portal.accounts.assurance import SESSION_KEY, AssuranceLevel
 from portal.accounts.models import Membership, Organisation
-from tests.factories import OrganisationFactory, user_for_role
+from tests.factories import IdeaFactory, OrganisationFactory, user_for_role
 
 pytestmark = pytest.mark.django_db
 
@@ -58,6 +58,22 @@ EXPECTED: dict[str, set[str]] = {
     "registry.view_pilot_drafts": {roles.CIVIL_SERVANT, roles.ADMIN},
     # following a pilot or theme (Raadsinformatie): every logged-in person
     "registry.follow_pilot": LOGGED_IN,
+    # ideas (portal/ideas/rules.py); object permissions are checked against someone else's
+    # idea (see OBJECT_PERMISSIONS); the author's own rights are tested in tests/ideas
+    "ideas.view_ideas": ALL,
+    "ideas.view_moderation_statistics": ALL,
+    "ideas.view_idea": ALL,
+    "ideas.add_idea": {roles.RESIDENT, roles.VERIFIED_RESIDENT, roles.ADMIN},
+    "ideas.change_idea": {roles.ADMIN},
+    "ideas.appeal_rejection": {roles.ADMIN},
+    "ideas.support_idea": {roles.VERIFIED_RESIDENT, roles.ADMIN},
+    "ideas.comment_on_idea": LOGGED_IN,
+    "ideas.report_content": LOGGED_IN,
+    "ideas.follow_idea": LOGGED_IN,
+    "ideas.moderate": {roles.MODERATOR, roles.ADMIN},
+    "ideas.decide_appeal": {roles.MODERATOR, roles.ADMIN},
+    "ideas.change_idea_status": {roles.CIVIL_SERVANT, roles.ADMIN},
+    "ideas.link_idea": {roles.CIVIL_SERVANT, roles.ADMIN},
     "consent.view_own_consents": LOGGED_IN,
     "consent.give_consent": LOGGED_IN,
     "consent.withdraw_consent": LOGGED_IN,
@@ -69,7 +85,11 @@ EXPECTED: dict[str, set[str]] = {
 # Actions that only the rule grants, never the superuser as such: an admin has no DigiD session.
 # Django's `user.has_perm()` lets an active superuser pass anyway, so gates for these actions use
 # `rules.has_perm(name, user)` (or the DigiD helper's `assurance_required`), which does not.
-NOT_FOR_SUPERUSER_AS_SUCH = {"accounts.act_as_verified_resident"}
+NOT_FOR_SUPERUSER_AS_SUCH = {
+    "accounts.act_as_verified_resident", "ideas.add_idea", "ideas.support_idea",
+    # the author's own rights: an admin is not the author
+    "ideas.change_idea", "ideas.appeal_rejection",
+}
 
 # Permissions checked against an object; the value builds it from the role's organisation.
 OBJECT_PERMISSIONS = {
@@ -77,6 +97,10 @@ OBJECT_PERMISSIONS = {
     "accounts.view_organisation_members": lambda organisation: organisation,
     "accounts.change_organisation": lambda organisation: organisation,
     "accounts.manage_organisation_members": lambda organisation: organisation,
+    "ideas.view_idea": lambda organisation: IdeaFactory(),
+    "ideas.change_idea": lambda organisation: IdeaFactory(moderation="draft"),
+    "ideas.appeal_rejection": lambda organisation: IdeaFactory(moderation="rejected"),
+    "ideas.decide_appeal": lambda organisation: IdeaFactory(moderation="appealed"),
 }
 
 
