@@ -19,6 +19,7 @@ sys.path.insert(0, str(ROOT))
 WARMUP, ROUNDS = 5, 50
 SCALE_WARMUP, SCALE_ROUNDS = 2, 20
 SCALE_ALGORITHMS, SCALE_PILOTS, SCALE_EVALUATED = 2000, 5000, 500
+SCALE_IDEAS = 10_000
 
 
 def _setup_django():
@@ -142,6 +143,46 @@ def build_registers(algorithms, pilots, evaluated, prefix="schaal"):
     )
 
 
+def build_ideas(count, prefix="schaal"):
+    """Fill the idea list FAST with published ideas (bulk_create, final state, counters set as
+    the services would leave them), spread over themes, statuses and neighbourhoods; two in
+    three have a location inside the map bounds. Returns the ideas."""
+    from decimal import Decimal
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from portal.ideas.models import Idea, Neighbourhood, Status, Theme
+
+    now = timezone.now()
+    neighbourhoods = [
+        Neighbourhood.objects.get_or_create(slug=f"{prefix}-wijk-{n}",
+                                            defaults={"name": f"{prefix} wijk {n}"})[0]
+        for n in range(8)
+    ]
+    south, west, north, east = settings.MAP_BOUNDS
+    themes, statuses = Theme.values, Status.values
+    return Idea.objects.bulk_create(
+        [
+            Idea(
+                title=f"{prefix} idee {n} voor een groenere buurt",
+                body=f"Beschrijving van idee {n}: meer bomen, bankjes en veilige fietspaden.",
+                theme=themes[n % len(themes)], status=statuses[n % len(statuses)],
+                moderation="published", neighbourhood=neighbourhoods[n % len(neighbourhoods)],
+                latitude=None if n % 3 == 0 else Decimal(str(round(
+                    south + (north - south) * ((n * 37) % 1000) / 1000, 5))),
+                longitude=None if n % 3 == 0 else Decimal(str(round(
+                    west + (east - west) * ((n * 91) % 1000) / 1000, 5))),
+                support_count=(n * 7) % 250, comment_count=(n * 3) % 40,
+                submitted_at=now - timezone.timedelta(minutes=n),
+                published_at=now - timezone.timedelta(minutes=n),
+            )
+            for n in range(count)
+        ],
+        batch_size=1000,
+    )
+
+
 def _measure(client, url, warmup=WARMUP, rounds=ROUNDS):
     from django.db import connection, reset_queries
     from django.test.utils import CaptureQueriesContext
@@ -218,6 +259,27 @@ def main():
         name: _measure(anonymous, url, SCALE_WARMUP, SCALE_ROUNDS)
         for name, url in scale_pages.items()
     }
+    # Ideas at scale (issue 4): list, detail, map data and API with 10,000 published ideas.
+    from portal.ideas.models import Idea
+
+    started = time.perf_counter()
+    build_ideas(SCALE_IDEAS)
+    ideas_fill_seconds = round(time.perf_counter() - started, 1)
+    busiest = Idea.objects.public().order_by("-support_count", "pk").first()
+    ideas_pages = {
+        "idea_list": "/ideeen/",
+        "idea_list_most_supported": "/ideeen/?sort=support",
+        "idea_list_theme_and_search": "/ideeen/?theme=mobility&q=fietspaden",
+        "idea_list_page_100": "/ideeen/?page=100",
+        "idea_detail": busiest.get_absolute_url(),
+        "idea_map_data": "/ideeen/kaart/ideeen.geojson",
+        "idea_feed_rss": "/ideeen/feed.rss",
+        "api_ideas": "/api/v1/ideas/",
+    }
+    ideas_at_scale = {
+        name: _measure(anonymous, url, SCALE_WARMUP, SCALE_ROUNDS)
+        for name, url in ideas_pages.items()
+    }
     print(
         json.dumps(
             {
@@ -235,6 +297,13 @@ def main():
                     "fill_seconds": fill_seconds,
                     "rounds": SCALE_ROUNDS,
                     "pages": at_scale,
+                },
+                "ideas_at_scale": {
+                    "published_ideas": Idea.objects.public().count(),
+                    "added_ideas": SCALE_IDEAS,
+                    "fill_seconds": ideas_fill_seconds,
+                    "rounds": SCALE_ROUNDS,
+                    "pages": ideas_at_scale,
                 },
             },
             indent=2,

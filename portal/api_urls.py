@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("portal.accounts.api_urls")),
     path("", include("portal.consent.api_urls")),
     path("", include("registry.api_urls")),
+    path("", include("portal.ideas.api_urls")),
 ]

@@ -6,6 +6,7 @@ from django.views.i18n import JavaScriptCatalog
 
 from portal.consent.urls import area_urlpatterns as consent_area_urlpatterns
 from portal.core import views as core_views
+from portal.ideas.urls import area_urlpatterns as ideas_area_urlpatterns
 
 handler400 = "portal.core.views.bad_request"
 handler403 = "portal.core.views.permission_denied"
@@ -30,6 +31,7 @@ urlpatterns = [
     path("", include(consent_area_urlpatterns)),
     path("", include("registry.urls")),
     path("", include("portal.ideas.urls")),
+    path("", include(ideas_area_urlpatterns)),
     path("api/v1/", include("portal.api_urls")),
 ]
 

@@ -106,6 +106,14 @@ def _field_label(field: str, model=AlgorithmVersion) -> str:
     return label[:1].upper() + label[1:]
 
 
+def public_idea_links(target) -> list:
+    """"You said, we did": the published ideas that led to this pilot or algorithm, in one
+    query. The link lives in portal.ideas (`IdeaLink`); registry reads it through the reverse
+    relation `idea_links` and never imports ideas."""
+    return list(target.idea_links.filter(idea__moderation="published").select_related("idea")
+                .order_by("created_at", "pk"))
+
+
 class AlgorithmMixin:
     @cached_property
     def algorithm(self) -> Algorithm:
@@ -192,6 +200,7 @@ class AlgorithmDetailView(AlgorithmMixin, TemplateView):
             "reason_form": ReasonForm(),
             "pilots": list(algorithm.pilots.filter(state__in=Pilot.PUBLIC_STATES)
                            .order_by("title")),
+            "idea_links": public_idea_links(algorithm),
         })
         return context
 
@@ -532,6 +541,7 @@ class PilotDetailView(PilotMixin, TemplateView):
             "can_follow": pilot.is_public and user.has_perm("registry.follow_pilot"),
             "follows_pilot": pilot.is_public and user.is_authenticated
             and pilot.subscriptions.filter(user=user).exists(),
+            "idea_links": public_idea_links(pilot),
         })
         context["status_choices"].sort(key=lambda choice: PilotStatus.values.index(choice[0]))
         return context

@@ -2,16 +2,17 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from portal.core.home import home_items
+
 
 def home_sections() -> list[dict]:
     """The sections of the home page, in display order.
 
     Each section is a dict with `key`, `title`, `intro`, `empty_text`, `area_url_name`,
-    `link_text` and `items`. The areas' apps do not exist yet, so every `items` list is
-    empty and the page shows an honest empty state. When an app lands, it fills its
-    section's `items` from one selector of its own (a short list, with its related rows
-    fetched in the same query). Each item needs `title` and `get_absolute_url`
-    (or `url`); `summary` is shown when present.
+    `link_text` and `items`. The app that owns a section fills its `items` through the hook in
+    portal/core/home.py (one short query of its own, related rows fetched in the same query);
+    a section without a provider, or without rows, shows an honest empty state. Each item needs
+    `title` and `get_absolute_url` (or `url`); `summary` is shown when present.
     """
     return [
         {
@@ -21,7 +22,7 @@ def home_sections() -> list[dict]:
             "empty_text": _("There are no open challenges yet."),
             "area_url_name": "area-challenges",
             "link_text": _("Go to challenges"),
-            "items": [],
+            "items": home_items("challenges"),
         },
         {
             "key": "ideas",
@@ -30,7 +31,7 @@ def home_sections() -> list[dict]:
             "empty_text": _("No ideas have been published yet."),
             "area_url_name": "area-ideas",
             "link_text": _("Go to ideas"),
-            "items": [],
+            "items": home_items("ideas"),
         },
         {
             "key": "sensors",
@@ -39,7 +40,7 @@ def home_sections() -> list[dict]:
             "empty_text": _("There are no sensor projects yet."),
             "area_url_name": "area-sensors",
             "link_text": _("Go to sensors"),
-            "items": [],
+            "items": home_items("sensors"),
         },
         {
             "key": "pilots",
@@ -48,6 +49,6 @@ def home_sections() -> list[dict]:
             "empty_text": _("No pilots have been evaluated yet."),
             "area_url_name": "area-registers",
             "link_text": _("Go to registers"),
-            "items": [],
+            "items": home_items("pilots"),
         },
     ]

@@ -7,6 +7,8 @@ with its content, other tags are dropped, attributes such as `onclick` or `javas
 are removed, and malformed markup is closed properly.
 """
 
+from html import unescape
+
 import markdown
 import nh3
 from django.utils.html import strip_tags
@@ -31,8 +33,11 @@ def render_simple_text(text: str) -> SafeString:
 
 
 def plain_excerpt(text: str, length: int = 200) -> str:
-    """The text without formatting, cut at a word boundary; for lists and feeds."""
-    plain = " ".join(strip_tags(str(render_simple_text(text))).split())
+    """The text without formatting, cut at a word boundary; for lists and feeds.
+
+    Plain text, not HTML: entities are decoded (so "&" stays "&"), and templates and feed
+    writers escape it on output."""
+    plain = " ".join(unescape(strip_tags(str(render_simple_text(text)))).split())
     if len(plain) <= length:
         return plain
     return plain[:length].rsplit(" ", 1)[0] + "…"

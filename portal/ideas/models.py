@@ -18,7 +18,12 @@ idea's timeline and the source of the public moderation statistics.
 import uuid
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinLengthValidator, MinValueValidator
+from django.core.validators import (
+    MaxLengthValidator,
+    MaxValueValidator,
+    MinLengthValidator,
+    MinValueValidator,
+)
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -128,7 +133,8 @@ class Idea(models.Model):
         _("title"), max_length=TITLE_MAX, validators=[MinLengthValidator(5)],
     )
     body = models.TextField(
-        _("description"), max_length=BODY_MAX, validators=[MinLengthValidator(20)],
+        _("description"), max_length=BODY_MAX,
+        validators=[MinLengthValidator(20), MaxLengthValidator(BODY_MAX)],
         help_text=_("Plain text. An empty line starts a new paragraph; **bold**, *italic* and "
                     "lists with \"- \" at the start of a line work."),
     )
@@ -204,8 +210,9 @@ class Idea(models.Model):
     @property
     def author_display_name(self) -> str:
         """The name shown with the idea: the author's name only with their consent."""
-        if self.author_id and self.show_author_name and self.author.get_short_name():
-            return self.author.get_short_name()
+        if self.author_id and self.show_author_name and self.author.display_name.strip():
+            # display_name only: get_short_name() falls back to the e-mail address.
+            return self.author.display_name.strip()
         return str(ANONYMOUS_RESIDENT)
 
     @property
@@ -268,7 +275,9 @@ class Comment(models.Model):
     show_author_name = models.BooleanField(default=False)
     # A civil servant answering in the discussion is shown as "Gemeente".
     by_municipality = models.BooleanField(default=False)
-    body = models.TextField(_("comment"), max_length=COMMENT_MAX)
+    body = models.TextField(
+        _("comment"), max_length=COMMENT_MAX, validators=[MaxLengthValidator(COMMENT_MAX)],
+    )
     moderation = models.CharField(
         max_length=20, choices=Moderation.choices, default=Moderation.PUBLISHED,
     )
@@ -297,8 +306,9 @@ class Comment(models.Model):
     def author_display_name(self) -> str:
         if self.by_municipality:
             return str(MUNICIPALITY)
-        if self.author_id and self.show_author_name and self.author.get_short_name():
-            return self.author.get_short_name()
+        if self.author_id and self.show_author_name and self.author.display_name.strip():
+            # display_name only: get_short_name() falls back to the e-mail address.
+            return self.author.display_name.strip()
         return str(ANONYMOUS_RESIDENT)
 
 
@@ -342,7 +352,9 @@ class IdeaEvent(models.Model):
         Idea, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
     )
     # The statement of reasons (moderation) or the official answer (status change).
-    text = models.TextField(blank=True, max_length=STATEMENT_MAX)
+    text = models.TextField(
+        blank=True, max_length=STATEMENT_MAX, validators=[MaxLengthValidator(STATEMENT_MAX)],
+    )
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
         related_name="+",
@@ -373,7 +385,9 @@ class Report(models.Model):
         related_name="idea_reports",
     )
     reason_code = models.CharField(_("reason"), max_length=16, choices=ReasonCode.choices)
-    explanation = models.TextField(_("explanation"), max_length=1000, blank=True)
+    explanation = models.TextField(
+        _("explanation"), max_length=1000, blank=True, validators=[MaxLengthValidator(1000)],
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
 
@@ -432,7 +446,10 @@ class Appeal(models.Model):
     who rejected."""
 
     idea = models.OneToOneField(Idea, on_delete=models.CASCADE, related_name="appeal")
-    text = models.TextField(_("your appeal"), max_length=STATEMENT_MAX)
+    text = models.TextField(
+        _("your appeal"), max_length=STATEMENT_MAX,
+        validators=[MaxLengthValidator(STATEMENT_MAX)],
+    )
     rejected_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
     )

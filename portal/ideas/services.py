@@ -66,6 +66,11 @@ STATUS_TRANSITIONS = {
 COMMENT_DECISIONS = {Action.PUBLISH, Action.REJECT}
 
 
+def _field_error(field: str, message, code: str) -> ValidationError:
+    """An error on one field that keeps its code (a dict of plain messages would drop it)."""
+    return ValidationError({field: ValidationError(message, code=code)})
+
+
 def _require(user, perm: str, obj=None) -> None:
     if not user.has_perm(perm, obj):
         raise PermissionDenied(_("You are not allowed to do this."))
@@ -120,13 +125,10 @@ def _author_name_allowed(user, requested: bool) -> bool:
     if not requested:
         return False
     if not consent_has(user=user, purpose_code=AUTHOR_NAME_PURPOSE):
-        raise ValidationError(
-            {"show_author_name": [_(
+        raise _field_error("show_author_name", _(
                 "To show your name you first give consent for that. Untick the box to publish "
                 "as an anonymous resident."
-            )]},
-            code="consent_required",
-        )
+            ), "consent_required")
     return True
 
 
@@ -146,17 +148,13 @@ def _clean_fields(fields: dict) -> dict:
 def _check_location(idea: Idea) -> None:
     if not idea.has_location:
         if (idea.latitude is None) != (idea.longitude is None):
-            raise ValidationError(
-                {"latitude": [_("Give both latitude and longitude, or neither.")]},
-                code="location_incomplete",
-            )
+            raise _field_error("latitude", _("Give both latitude and longitude, or neither."),
+                               "location_incomplete")
         return
     south, west, north, east = settings.MAP_BOUNDS
     if not (south <= float(idea.latitude) <= north and west <= float(idea.longitude) <= east):
-        raise ValidationError(
-            {"latitude": [_("The location lies outside the municipality.")]},
-            code="location_outside",
-        )
+        raise _field_error("latitude", _("The location lies outside the municipality."),
+                           "location_outside")
 
 
 @transaction.atomic
@@ -166,7 +164,9 @@ def idea_create(*, author, show_author_name: bool = False, **fields) -> Idea:
     fields = _clean_fields(fields)
     idea = Idea(author=author, moderation=Moderation.DRAFT, **fields)
     idea.show_author_name = _author_name_allowed(author, show_author_name)
-    idea.full_clean()
+    # Constraints are left to _check_location (a clear message on the field; the database
+    # enforces them too): full_clean would report "Constraint ... is violated".
+    idea.full_clean(validate_constraints=False)
     _check_location(idea)
     idea.save()
     _event(idea=idea, action=Action.CREATE, by=author, to_state=Moderation.DRAFT)
@@ -185,7 +185,9 @@ def idea_update(*, idea: Idea, by, **fields) -> Idea:
         setattr(idea, field, value)
     if show_author_name is not None:
         idea.show_author_name = _author_name_allowed(by, show_author_name)
-    idea.full_clean()
+    # Constraints are left to _check_location (a clear message on the field; the database
+    # enforces them too): full_clean would report "Constraint ... is violated".
+    idea.full_clean(validate_constraints=False)
     _check_location(idea)
     idea.save()
     return idea
@@ -266,13 +268,15 @@ def idea_moderate(*, idea: Idea, by, action, reason_code: str = "", statement: s
     _check_reason(action=action, reason_code=reason_code, statement=statement,
                   duplicate_of=duplicate_of)
     if duplicate_of is not None and duplicate_of.pk == idea.pk:
-        raise ValidationError({"duplicate_of": [_("An idea cannot duplicate itself.")]})
+        raise _field_error("duplicate_of", _("An idea cannot duplicate itself."), "self_duplicate")
     from_state = idea.moderation
     idea.moderation = to_state
     if to_state == Moderation.PUBLISHED:
         idea.published_at = idea.published_at or timezone.now()
     idea.save()
     _reports_resolve(idea=idea, comment=None)
+    if to_state == Moderation.REJECTED:
+        _comment_reports_resolve(idea=idea)
     event = _event(idea=idea, action=action, by=by, from_state=from_state, to_state=to_state,
                    reason_code=reason_code, text=statement, duplicate_of=duplicate_of)
     _notify_author_of_decision(idea=idea, event=event)
@@ -291,9 +295,9 @@ def idea_appeal(*, idea: Idea, by, text: str) -> Appeal:
         raise ValidationError(_("You have already appealed this decision."),
                               code="already_appealed")
     if not text:
-        raise ValidationError({"text": [_("Explain why the decision should change.")]},
-                              code="text_required")
-    rejection = idea.events.filter(action=Action.REJECT).order_by("-created_at", "-pk").first()
+        raise _field_error("text", _("Explain why the decision should change."), "text_required")
+    rejection = (idea.events.filter(action=Action.REJECT, comment__isnull=True)
+                 .order_by("-created_at", "-pk").first())
     appeal = Appeal(idea=idea, text=text, rejected_by=rejection.by if rejection else None)
     appeal.full_clean()
     appeal.save()
@@ -306,11 +310,14 @@ def idea_appeal(*, idea: Idea, by, text: str) -> Appeal:
 
 @transaction.atomic
 def idea_appeal_decide(*, idea: Idea, by, uphold: bool, statement: str = "",
-                       reason_code: str = "") -> Idea:
+                       reason_code: str = "", duplicate_of: Idea | None = None) -> Idea:
     """A moderator other than the one who rejected decides the appeal: uphold (publish) or
-    dismiss (rejected for good, with a statement)."""
+    dismiss (rejected for good, with a reason code and a statement; `duplicate_of` when the
+    reason is "duplicate")."""
     idea = _locked(idea)
-    appeal = Appeal.objects.select_for_update().get(idea=idea)
+    appeal = Appeal.objects.select_for_update().filter(idea=idea).first()
+    if appeal is None:
+        raise ValidationError(_("This idea has no appeal to decide."), code="no_appeal")
     if appeal.rejected_by_id is not None and appeal.rejected_by_id == by.pk:
         raise PermissionDenied(_("A different moderator decides the appeal."))
     _require(by, "ideas.decide_appeal", idea)
@@ -318,9 +325,14 @@ def idea_appeal_decide(*, idea: Idea, by, uphold: bool, statement: str = "",
         raise ValidationError(_("This appeal has already been decided."), code="decided")
     statement = (statement or "").strip()
     action = Action.APPEAL_UPHELD if uphold else Action.APPEAL_DISMISSED
+    if uphold or reason_code != ReasonCode.DUPLICATE:
+        duplicate_of = None
     if uphold:
         reason_code = ""
-    _check_reason(action=action, reason_code=reason_code, statement=statement, duplicate_of=None)
+    _check_reason(action=action, reason_code=reason_code, statement=statement,
+                  duplicate_of=duplicate_of)
+    if duplicate_of is not None and duplicate_of.pk == idea.pk:
+        raise _field_error("duplicate_of", _("An idea cannot duplicate itself."), "self_duplicate")
     to_state = Moderation.PUBLISHED if uphold else Moderation.REJECTED
     appeal.decided_at = timezone.now()
     appeal.upheld = uphold
@@ -330,7 +342,8 @@ def idea_appeal_decide(*, idea: Idea, by, uphold: bool, statement: str = "",
         idea.published_at = idea.published_at or timezone.now()
     idea.save()
     event = _event(idea=idea, action=action, by=by, from_state=Moderation.APPEALED,
-                   to_state=to_state, reason_code=reason_code, text=statement)
+                   to_state=to_state, reason_code=reason_code, text=statement,
+                   duplicate_of=duplicate_of)
     _notify_author_of_decision(idea=idea, event=event)
     return idea
 
@@ -386,7 +399,7 @@ def comment_create(*, idea: Idea, author, body: str, parent: Comment | None = No
         else Moderation.PENDING
     )
     if not body:
-        raise ValidationError({"body": [_("Write a comment first.")]}, code="empty")
+        raise _field_error("body", _("Write a comment first."), "empty")
     comment.full_clean()
     comment.save()
     if comment.is_public:
@@ -438,11 +451,10 @@ def report_create(*, reporter, idea: Idea, comment: Comment | None = None, reaso
     if comment is not None and comment.idea_id != idea.pk:
         raise ValidationError(_("That comment belongs to another idea."), code="wrong_idea")
     target = comment or idea
-    if not target.is_public:
+    if not idea.is_public or not target.is_public:
         raise ValidationError(_("Only published content can be reported."), code="not_public")
     if reason_code not in ReasonCode.values:
-        raise ValidationError({"reason_code": [_("Choose a reason from the list.")]},
-                              code="invalid_reason")
+        raise _field_error("reason_code", _("Choose a reason from the list."), "invalid_reason")
     report = Report(idea=idea, comment=comment, reporter=reporter, reason_code=reason_code,
                     explanation=(explanation or "").strip())
     report.full_clean(validate_constraints=False)
@@ -462,6 +474,14 @@ def _reports_resolve(*, idea: Idea, comment: Comment | None) -> int:
     target = comment or idea
     type(target).objects.filter(pk=target.pk).update(open_report_count=0)
     return resolved
+
+
+def _comment_reports_resolve(*, idea: Idea) -> None:
+    """A hidden idea hides its discussion too: reports on its comments need no decision."""
+    Report.objects.filter(idea=idea, comment__isnull=False, resolved_at__isnull=True).update(
+        resolved_at=timezone.now()
+    )
+    Comment.objects.filter(idea=idea, open_report_count__gt=0).update(open_report_count=0)
 
 
 @transaction.atomic
@@ -526,8 +546,7 @@ def idea_status_change(*, idea: Idea, by, status: str, answer: str) -> IdeaEvent
     if not idea.is_public:
         raise ValidationError(_("Only a published idea gets a status."), code="not_public")
     if status not in STATUS_TRANSITIONS:
-        raise ValidationError({"status": [_("Choose a status from the list.")]},
-                              code="invalid_status")
+        raise _field_error("status", _("Choose a status from the list."), "invalid_status")
     if idea.status not in STATUS_TRANSITIONS[status]:
         raise ValidationError(
             _("From %(from)s the idea cannot become %(to)s."),
@@ -536,8 +555,7 @@ def idea_status_change(*, idea: Idea, by, status: str, answer: str) -> IdeaEvent
         )
     answer = (answer or "").strip()
     if not answer:
-        raise ValidationError({"answer": [_("Write the official answer.")]},
-                              code="answer_required")
+        raise _field_error("answer", _("Write the official answer."), "answer_required")
     from_status = idea.status
     idea.status = status
     idea.status_changed_at = timezone.now()
@@ -624,26 +642,21 @@ def _image_reencoded(upload) -> tuple[bytes, str, int, int]:
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     if upload.size > IMAGE_MAX_BYTES:
-        raise ValidationError(
-            {"image": [_("The image is too large: at most %(mb)s MB.") % {
-                "mb": IMAGE_MAX_BYTES // (1024 * 1024)}]}, code="too_large",
-        )
+        raise _field_error("image", _("The image is too large: at most %(mb)s MB.") % {
+                "mb": IMAGE_MAX_BYTES // (1024 * 1024)}, "too_large")
     try:
         upload.seek(0)
         with Image.open(upload) as probe:
             image_format = probe.format
             if probe.width * probe.height > IMAGE_MAX_PIXELS:
-                raise ValidationError({"image": [_("The image has too many pixels.")]},
-                                      code="too_many_pixels")
+                raise _field_error("image", _("The image has too many pixels."), "too_many_pixels")
             probe.verify()
         upload.seek(0)
         with Image.open(upload) as image:
             image = ImageOps.exif_transpose(image)
             image.thumbnail((IMAGE_MAX_SIDE, IMAGE_MAX_SIDE))
             if image_format not in IMAGE_FORMATS:
-                raise ValidationError(
-                    {"image": [_("Upload a JPEG, PNG or WebP image.")]}, code="invalid_type",
-                )
+                raise _field_error("image", _("Upload a JPEG, PNG or WebP image."), "invalid_type")
             if image_format == "JPEG" and image.mode not in ("RGB", "L"):
                 image = image.convert("RGB")
             out = io.BytesIO()
@@ -651,8 +664,8 @@ def _image_reencoded(upload) -> tuple[bytes, str, int, int]:
             return out.getvalue(), image_format, image.width, image.height
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
             Image.DecompressionBombError) as error:
-        raise ValidationError({"image": [_("This file is not an image we can read.")]},
-                              code="invalid_image") from error
+        raise _field_error("image", _("This file is not an image we can read."),
+                           "invalid_image") from error
 
 
 @transaction.atomic
@@ -667,11 +680,11 @@ def idea_image_add(*, idea: Idea, by, upload, alt_text: str):
     _require_rule(by, "ideas.change_idea", idea)
     alt_text = (alt_text or "").strip()
     if not alt_text:
-        raise ValidationError({"alt_text": [_("Describe the image for people who cannot see "
-                                              "it.")]}, code="alt_required")
+        raise _field_error("alt_text", _("Describe the image for people who cannot see "
+                                              "it."), "alt_required")
     if idea.images.count() >= IMAGE_MAX_COUNT:
-        raise ValidationError({"image": [_("An idea has at most %(count)s images.") % {
-            "count": IMAGE_MAX_COUNT}]}, code="too_many")
+        raise _field_error("image", _("An idea has at most %(count)s images.") % {
+            "count": IMAGE_MAX_COUNT}, "too_many")
     data, image_format, width, height = _image_reencoded(upload)
     extension, content_type = IMAGE_FORMATS[image_format]
     image = IdeaImage(idea=idea, alt_text=alt_text, extension=extension,

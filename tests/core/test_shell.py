@@ -31,7 +31,8 @@ def test_area_url_names_resolve_to_dutch_paths(path, url_name, _nl, _en):
     assert reverse(url_name) == path
 
 
-@pytest.mark.parametrize("path", ["/ideeen/", "/uitdagingen/", "/sensoren/", "/registers/"])
+# /ideeen/ is the list of ideas now (tests/ideas/test_pages_public.py).
+@pytest.mark.parametrize("path", ["/uitdagingen/", "/sensoren/", "/registers/"])
 def test_public_area_page_explains_itself_and_says_it_is_being_built(client, path):
     _english(client)
 
@@ -44,7 +45,8 @@ def test_public_area_page_explains_itself_and_says_it_is_being_built(client, pat
     assert "It does not work yet." in html
 
 
-@pytest.mark.parametrize("path", ["/ideeen/", "/uitdagingen/", "/sensoren/", "/registers/"])
+# /ideeen/ is the list of ideas now (tests/ideas/test_pages_public.py).
+@pytest.mark.parametrize("path", ["/uitdagingen/", "/sensoren/", "/registers/"])
 def test_public_area_page_explains_itself_in_dutch_by_default(client, path):
     response = client.get(path)
 

@@ -12,6 +12,7 @@ DEMO_MODULES = [
     "portal.accounts.demo",
     "portal.consent.demo",
     "registry.demo",
+    "portal.ideas.demo",
 ]
 
 
