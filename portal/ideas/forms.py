@@ -12,6 +12,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from portal.consent.models import Purpose
+from portal.core.forms import PortalForm
 from portal.ideas.models import (
     BODY_MAX,
     COMMENT_MAX,
@@ -52,7 +53,7 @@ def _model_label(name):
     return Idea._meta.get_field(name).verbose_name
 
 
-class IdeaForm(forms.Form):
+class IdeaForm(PortalForm):
     """An idea: text, theme, place, the choice to show one's name, and new images.
 
     `image_slots` is the number of images that may still be added (at most 3 per idea); each
@@ -158,7 +159,7 @@ class IdeaForm(forms.Form):
         }
 
 
-class CommentForm(forms.Form):
+class CommentForm(PortalForm):
     body = forms.CharField(
         label=_("Your comment"), max_length=COMMENT_MAX,
         widget=forms.Textarea(attrs={"rows": 5}),
@@ -169,7 +170,7 @@ class CommentForm(forms.Form):
     parent = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
 
-class ReportForm(forms.Form):
+class ReportForm(PortalForm):
     reason_code = forms.ChoiceField(
         label=_("What is wrong with it?"), choices=ReasonCode.choices,
         widget=forms.RadioSelect,
@@ -184,7 +185,7 @@ class ReportForm(forms.Form):
     )
 
 
-class AppealForm(forms.Form):
+class AppealForm(PortalForm):
     text = forms.CharField(
         label=_("Why should the decision change?"), max_length=STATEMENT_MAX,
         widget=forms.Textarea(attrs={"rows": 8}),

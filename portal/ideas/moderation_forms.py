@@ -8,6 +8,7 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from portal.core.forms import PortalForm
 from portal.ideas.models import STATEMENT_MAX, Idea, IdeaLink, ReasonCode
 
 # Decisions offered on the pages (values posted by the forms).
@@ -46,7 +47,7 @@ def _reason_choices(*, with_duplicate: bool = True):
     return choices
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(PortalForm):
     """A moderator's decision: one of `decisions` (value -> label), with a reason code and a
     statement of reasons when the decision needs them."""
 
@@ -103,7 +104,7 @@ class IdeaDecisionForm(DecisionForm):
         return idea
 
 
-class StatusForm(forms.Form):
+class StatusForm(PortalForm):
     """A civil servant's next status for a published idea, with the official answer."""
 
     status = forms.ChoiceField(
@@ -126,7 +127,7 @@ class StatusForm(forms.Form):
         self.fields["status"].choices = list(statuses)
 
 
-class LinkForm(forms.Form):
+class LinkForm(PortalForm):
     """"You said, we did": the published pilot or algorithm an idea led to."""
 
     target = forms.ChoiceField(
