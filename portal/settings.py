@@ -364,6 +364,8 @@ RATE_LIMITS = {
     "ideas.comment": env("RATE_LIMIT_IDEAS_COMMENT", default="20/h"),
     "ideas.report": env("RATE_LIMIT_IDEAS_REPORT", default="10/h"),
     "ideas.support": env("RATE_LIMIT_IDEAS_SUPPORT", default="60/h"),
+    # sending (or re-sending) the confirmation link for a resident's notification address
+    "accounts.resident_email": env("RATE_LIMIT_ACCOUNTS_RESIDENT_EMAIL", default="5/h"),
 }
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
 

@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from portal.accounts.models import Membership, Organisation
+from portal.core.forms import PortalForm
 
 
 class OrganisationForm(forms.ModelForm):
@@ -77,4 +78,21 @@ class ProfileForm(forms.Form):
             "as \"Resident\"."
         ),
         widget=forms.TextInput(attrs={"autocomplete": "nickname"}),
+    )
+
+
+class ResidentEmailForm(PortalForm):
+    """A resident's e-mail address for notifications (residents log in with DigiD)."""
+
+    email = forms.EmailField(
+        label=_("E-mail address"),
+        max_length=254,
+        help_text=_(
+            "We send a link to this address. Your address is only used after you have opened "
+            "that link, and only to e-mail you notifications."
+        ),
+        error_messages={"required": _("Enter an e-mail address.")},
+        widget=forms.EmailInput(
+            attrs={"autocomplete": "email", "data-testid": "resident-email-input"}
+        ),
     )

@@ -48,7 +48,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     def get_short_name(self):
         if self.display_name:
             return self.display_name
-        if self.email:
+        # A resident's e-mail address is for notifications only, never a name others see.
+        if self.email and not self.is_resident:
             return self.email
         return str(_("Resident"))
 

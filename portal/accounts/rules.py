@@ -113,6 +113,8 @@ PERMISSIONS = {
     "accounts.act_as_verified_resident": is_verified_resident,
     # personal area
     "accounts.change_own_profile": is_active_user,
+    # a resident's own e-mail address for notifications (e-mail accounts keep their login address)
+    "accounts.set_notification_email": is_resident,
     "core.view_notifications": is_active_user,
     "core.change_notification_preferences": is_active_user,
     # staff areas

@@ -1,8 +1,18 @@
-"""Writes for organisations and memberships. Every function is keyword-only."""
+"""Writes for organisations, memberships and the own account. Every function is keyword-only."""
 
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import rules
 from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -173,3 +183,197 @@ def user_display_name_set(*, user: User, display_name: str) -> User:
     user.display_name = display_name
     user.save(update_fields=["display_name"])
     return user
+
+
+# --- a resident's e-mail address for notifications -------------------------------------------
+#
+# Residents log in with DigiD and have no e-mail address; they may add one so that
+# notifications reach them by e-mail. The address waits, unconfirmed, in allauth's EmailAddress
+# table (verified=False) until the resident opens the signed link we mail to it; only then is
+# it copied to `User.email`, which is what `notification_send` mails. The EmailAddress rows are
+# removed again at confirmation: a resident's address is for notifications only, so allauth
+# (membership by e-mail, password reset) never treats it as a verified login address.
+
+RESIDENT_EMAIL_PERMISSION = "accounts.set_notification_email"
+RESIDENT_EMAIL_SALT = "portal.accounts.resident_email"
+RESIDENT_EMAIL_MAX_AGE = timedelta(days=3)
+
+
+def _require_resident(user) -> None:
+    # rules.has_perm, not user.has_perm: an admin has a login address of their own.
+    if not rules.has_perm(RESIDENT_EMAIL_PERMISSION, user):
+        raise PermissionDenied(
+            _("Only residents who log in with DigiD can add an e-mail address here.")
+        )
+
+
+def _normalise_email(email: str) -> str:
+    # allauth stores addresses in lower case; so do we, so that uniqueness holds across both.
+    return (email or "").strip().lower()
+
+
+def _email_in_use_by_another(*, user: User, email: str) -> bool:
+    return (
+        User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists()
+        or EmailAddress.objects.filter(email__iexact=email, verified=True)
+        .exclude(user_id=user.pk)
+        .exists()
+    )
+
+
+def _in_use_error() -> ValidationError:
+    # Never say whose account it is.
+    return ValidationError({"email": ValidationError(
+        _("This e-mail address is already used by another account. Use a different address."),
+        code="email_in_use",
+    )})
+
+
+def resident_email_pending(*, user: User) -> str | None:
+    """The address waiting for confirmation, if any."""
+    address = (
+        EmailAddress.objects.filter(user_id=user.pk, verified=False)
+        .exclude(email__iexact=user.email or "")
+        .order_by("-pk")
+        .first()
+    )
+    return address.email if address else None
+
+
+def resident_email_token(*, user: User, email: str) -> str:
+    """The signed token in the confirmation link: this user, this address, valid for 3 days."""
+    return signing.TimestampSigner(salt=RESIDENT_EMAIL_SALT).sign_object(
+        {"u": user.pk, "e": email}
+    )
+
+
+def _resident_email_send_link(*, user: User, email: str) -> None:
+    token = resident_email_token(user=user, email=email)
+    site_url = settings.SITE_URL.rstrip("/")
+    link = site_url + reverse("accounts:resident_email_confirm", kwargs={"token": token})
+    with translation.override(settings.LANGUAGE_CODE):
+        body = render_to_string(
+            "accounts/email/resident_email_confirm.txt",
+            {
+                "link": link,
+                "site_url": site_url,
+                "site_domain": urlsplit(site_url).netloc,
+                "days": RESIDENT_EMAIL_MAX_AGE.days,
+            },
+        )
+        subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + _(
+            "Confirm your e-mail address for notifications"
+        )
+    EmailMessage(subject=subject, body=body, to=[email]).send(fail_silently=False)
+
+
+def resident_email_request(*, user: User, email: str) -> str:
+    """Ask for `email` as the resident's notification address: store it unconfirmed and mail
+    it a confirmation link. `User.email` does not change until the link is opened.
+
+    Raises ValidationError on `email` (invalid, already the resident's own, or in use by
+    another account) and PermissionDenied for anyone but a resident. Returns the address.
+    """
+    _require_resident(user)
+    email = _normalise_email(email)
+    if not email:
+        raise ValidationError(
+            {"email": ValidationError(_("Enter an e-mail address."), code="required")}
+        )
+    try:
+        User._meta.get_field("email").run_validators(email)  # format and length
+    except ValidationError as error:
+        raise ValidationError({"email": error.error_list}) from error
+    if user.email and user.email.lower() == email:
+        raise ValidationError({"email": ValidationError(
+            _("This is already your confirmed e-mail address."), code="unchanged"
+        )})
+    if _email_in_use_by_another(user=user, email=email):
+        raise _in_use_error()
+    with transaction.atomic():
+        # One request at a time: a new address replaces the one still waiting.
+        EmailAddress.objects.filter(user_id=user.pk, verified=False).exclude(
+            email=email
+        ).delete()
+        EmailAddress.objects.get_or_create(
+            user=user, email=email, defaults={"verified": False, "primary": False}
+        )
+    _resident_email_send_link(user=user, email=email)
+    return email
+
+
+def resident_email_resend(*, user: User) -> str:
+    """Mail a fresh confirmation link to the address waiting for confirmation."""
+    _require_resident(user)
+    email = resident_email_pending(user=user)
+    if email is None:
+        raise ValidationError(
+            _("There is no e-mail address waiting for confirmation. Enter an address first."),
+            code="nothing_pending",
+        )
+    _resident_email_send_link(user=user, email=email)
+    return email
+
+
+def resident_email_confirm(*, user: User, token: str) -> str:
+    """Open the confirmation link: the address becomes `User.email`, so notifications are
+    e-mailed to it from now on. Returns the address.
+
+    ValidationError (code "expired", "invalid", "superseded" or "email_in_use") for a link that
+    cannot be used; PermissionDenied when the link was sent for another account.
+    """
+    _require_resident(user)
+    signer = signing.TimestampSigner(salt=RESIDENT_EMAIL_SALT)
+    try:
+        payload = signer.unsign_object(token, max_age=RESIDENT_EMAIL_MAX_AGE)
+    except signing.SignatureExpired as error:
+        raise ValidationError(
+            _("This confirmation link has expired: a link works for %(days)s days. "
+              "Send a new link from your account page."),
+            params={"days": RESIDENT_EMAIL_MAX_AGE.days},
+            code="expired",
+        ) from error
+    except (signing.BadSignature, ValueError, TypeError) as error:
+        raise ValidationError(
+            _("This confirmation link is not valid. Check that you opened the whole link "
+              "from the e-mail, or send a new link from your account page."),
+            code="invalid",
+        ) from error
+    if not isinstance(payload, dict) or not isinstance(payload.get("e"), str):
+        raise ValidationError(_("This confirmation link is not valid."), code="invalid")
+    if payload.get("u") != user.pk:
+        raise PermissionDenied(
+            _("This confirmation link was sent for another account. Log in with the DigiD "
+              "of the person who asked for it.")
+        )
+    email = payload["e"]
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if locked.email and locked.email.lower() == email:
+            return locked.email  # opened twice: nothing to do
+        if not EmailAddress.objects.filter(user_id=user.pk, email=email).exists():
+            raise ValidationError(
+                _("This link is no longer valid: since it was sent you have asked for another "
+                  "address or removed this one."),
+                code="superseded",
+            )
+        if _email_in_use_by_another(user=user, email=email):
+            raise _in_use_error()
+        locked.email = email
+        try:
+            with transaction.atomic():
+                locked.save(update_fields=["email"])
+        except IntegrityError as error:  # taken by another account in the meantime
+            raise _in_use_error() from error
+        EmailAddress.objects.filter(user_id=user.pk).delete()
+    user.email = email
+    return email
+
+
+@transaction.atomic
+def resident_email_remove(*, user: User) -> None:
+    """Remove the resident's notification address (confirmed or waiting): no more e-mail."""
+    _require_resident(user)
+    User.objects.filter(pk=user.pk).update(email=None)
+    EmailAddress.objects.filter(user_id=user.pk).delete()
+    user.email = None

@@ -7,6 +7,10 @@ from portal.accounts import views
 account_patterns = (
     [
         path("mijn-account/", views.ProfileView.as_view(), name="profile"),
+        path("mijn-account/e-mailadres/", views.ResidentEmailView.as_view(),
+             name="resident_email"),
+        path("mijn-account/e-mailadres/bevestigen/<str:token>/",
+             views.ResidentEmailConfirmView.as_view(), name="resident_email_confirm"),
         path("organisaties/", views.OrganisationListView.as_view(), name="organisation_list"),
         path("organisaties/nieuw/", views.OrganisationCreateView.as_view(),
              name="organisation_create"),

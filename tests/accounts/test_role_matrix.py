@@ -32,6 +32,7 @@ EXPECTED: dict[str, set[str]] = {
     "accounts.manage_organisation_members": {roles.ORGANISATION_ADMIN, roles.ADMIN},
     "accounts.act_as_verified_resident": {roles.VERIFIED_RESIDENT, roles.ADMIN},
     "accounts.change_own_profile": LOGGED_IN,
+    "accounts.set_notification_email": {roles.RESIDENT, roles.VERIFIED_RESIDENT, roles.ADMIN},
     "core.view_notifications": LOGGED_IN,
     "core.change_notification_preferences": LOGGED_IN,
     "core.access_admin": {roles.ADMIN},
@@ -87,6 +88,8 @@ EXPECTED: dict[str, set[str]] = {
 # `rules.has_perm(name, user)` (or the DigiD helper's `assurance_required`), which does not.
 NOT_FOR_SUPERUSER_AS_SUCH = {
     "accounts.act_as_verified_resident", "ideas.add_idea", "ideas.support_idea",
+    # a resident's notification address: an admin has a login address of their own
+    "accounts.set_notification_email",
     # the author's own rights: an admin is not the author
     "ideas.change_idea", "ideas.appeal_rejection",
 }
