@@ -6,6 +6,7 @@ call `rate_limit_reached(request, action)` before the service; only attempts cou
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_ratelimit.core import is_ratelimited
 
 
@@ -17,7 +18,8 @@ class RateLimited(Exception):
         self.message = message
 
 
-_PERIODS = {"s": _("a second"), "m": _("a minute"), "h": _("an hour"), "d": _("a day")}
+_PERIODS = {"s": gettext_lazy("a second"), "m": gettext_lazy("a minute"),
+            "h": gettext_lazy("an hour"), "d": gettext_lazy("a day")}
 
 
 def _period_text(rate: str) -> str:

@@ -107,7 +107,7 @@ def test_the_demo_tells_the_whole_moderation_and_answer_story(demo):
     assert IdeaEvent.objects.filter(action=IdeaEvent.Action.REPORTS_DISMISSED).exists()
     # Names only with consent; the rest are anonymous residents.
     names = {idea.author_display_name for idea in Idea.objects.select_related("author")}
-    assert {"Fatima el Amrani", "anonymous resident"} <= {str(name) for name in names}
+    assert {"Fatima el Amrani", "anonieme inwoner"} <= {str(name) for name in names}
 
 
 def test_the_demo_steps_are_spread_over_time_and_locations_lie_in_the_municipality(demo):

@@ -321,8 +321,8 @@ def test_map_data_is_a_geojson_feature_collection(client):
         "properties": {
             "title": 'Plein <b>"groen"</b>',
             "url": idea.get_absolute_url(),
-            "theme": "People",
-            "state": "Accepted",
+            "theme": "Mensen",
+            "state": "Aangenomen",
             "supports": 12,
         },
     }]
