@@ -146,22 +146,28 @@ def algorithm_by_public_key(key: str) -> QuerySet[Algorithm]:
 # --- the pilot register ----------------------------------------------------------------------
 
 
-def pilot_public_list(
-    *, q: str = "", theme: str = "", status: str = "", department: str = "",
-    overdue: bool = False, kpi: str = "",
-) -> QuerySet[Pilot]:
-    """Published (and withdrawn) pilots, filtered, by title, with their number of KPIs and of
-    published evaluations: one query per page.
-
-    `overdue`: only published pilots whose review is overdue (`pilot_overdue_list`). `kpi` (an
-    assessment: met, partly, not_met): only pilots with a KPI whose latest published result has
-    that assessment (`latest_kpi_results`)."""
-    queryset = Pilot.objects.filter(state__in=Pilot.PUBLIC_STATES).annotate(
+def pilot_public_list(**filters) -> QuerySet[Pilot]:
+    """Published (and withdrawn) pilots, filtered (`pilot_public_filtered`), by title, with their
+    number of KPIs and of published evaluations: one query per page."""
+    return pilot_public_filtered(**filters).annotate(
         kpi_count=Count("kpis", distinct=True),
         evaluation_count=Count(
             "evaluations", filter=Q(evaluations__state=Evaluation.State.PUBLISHED), distinct=True
         ),
-    )
+    ).order_by("title", "pk")
+
+
+def pilot_public_filtered(
+    *, q: str = "", theme: str = "", status: str = "", department: str = "",
+    overdue: bool = False, kpi: str = "",
+) -> QuerySet[Pilot]:
+    """Published (and withdrawn) pilots with the list's search and filters, unordered and
+    without counts (the list and the map of pilots share it).
+
+    `overdue`: only published pilots whose review is overdue (`pilot_overdue_list`). `kpi` (an
+    assessment: met, partly, not_met): only pilots with a KPI whose latest published result has
+    that assessment (`latest_kpi_results`)."""
+    queryset = Pilot.objects.filter(state__in=Pilot.PUBLIC_STATES)
     q = (q or "").strip()
     if q:
         queryset = queryset.filter(
@@ -180,7 +186,7 @@ def pilot_public_list(
         queryset = queryset.filter(
             pk__in=latest_kpi_results().filter(assessment=kpi).values("kpi__pilot")
         )
-    return queryset.order_by("title", "pk")
+    return queryset
 
 
 def pilot_overdue_list() -> QuerySet[Pilot]:

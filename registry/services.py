@@ -76,8 +76,9 @@ def _clean_value(value):
     return value.strip() if isinstance(value, str) else value
 
 
-# Paths under /registers/algoritmes/ that a slug must not shadow.
-RESERVED_SLUGS = {"nieuw"}
+# Paths under /registers/algoritmes/ and /registers/pilots/ that a slug must not shadow
+# ("kaart": the map of pilots). Both registers share the set.
+RESERVED_SLUGS = {"nieuw", "kaart"}
 
 
 def _unique_slug(name: str, *, model=Algorithm, fallback="algoritme") -> str:
@@ -478,7 +479,7 @@ def pilot_withdraw(*, pilot: Pilot, by, reason: str) -> Pilot:
                         to_state=to_state, reason=reason)
 
 
-def _move_status(*, pilot: Pilot, by, to_status, reason="", evaluation=None) -> None:
+def _move_status(*, pilot: Pilot, by, to_status, reason="", evaluation=None) -> PilotEvent:
     to_status = PilotStatus(to_status)
     from_status = pilot.status
     if to_status not in STATUS_TRANSITIONS[PilotStatus(from_status)]:
@@ -490,18 +491,27 @@ def _move_status(*, pilot: Pilot, by, to_status, reason="", evaluation=None) -> 
     pilot.status = to_status
     pilot.updated_at = timezone.now()
     pilot.save(update_fields=["status", "updated_at"])
-    _pilot_event(pilot=pilot, action=PilotAction.STATUS, from_state=from_status,
-                 to_state=to_status, by=by, reason=reason, evaluation=evaluation)
+    return _pilot_event(pilot=pilot, action=PilotAction.STATUS, from_state=from_status,
+                        to_state=to_status, by=by, reason=reason, evaluation=evaluation)
 
 
 @transaction.atomic
 def pilot_status_change(*, pilot: Pilot, by, to_status, reason: str = "") -> Pilot:
-    """Move the pilot along its life cycle (STATUS_TRANSITIONS), with an event row."""
+    """Move the pilot along its life cycle (STATUS_TRANSITIONS), with an event row.
+
+    When the pilot is published, its followers (of the pilot or its theme) are notified after
+    the commit (`pilot_status_followers_notify`). A status set by a published final evaluation
+    goes through `evaluation_publish` instead, whose one notification names the decision."""
     _require(by, "registry.change_pilot_status", pilot)
     if to_status not in PilotStatus.values:
         raise ValidationError(_("Unknown status."), code="invalid_status")
     pilot = _locked_pilot(pilot)
-    _move_status(pilot=pilot, by=by, to_status=to_status, reason=(reason or "").strip())
+    event = _move_status(pilot=pilot, by=by, to_status=to_status, reason=(reason or "").strip())
+    if pilot.state == State.PUBLISHED:
+        from registry.tasks import pilot_status_notify_task
+
+        event_id = event.pk
+        transaction.on_commit(lambda: pilot_status_notify_task.delay(event_id))
     return pilot
 
 
@@ -613,6 +623,7 @@ def _queue_followers_notify(evaluation: Evaluation) -> None:
 # --- following pilots and themes -------------------------------------------------------------
 
 NOTIFY_KIND = "pilot_evaluation_published"
+STATUS_NOTIFY_KIND = "pilot_status_changed"
 
 
 def _subscription_target(*, pilot: Pilot | None, theme: str) -> dict:
@@ -650,27 +661,42 @@ def pilot_unfollow(*, user, pilot: Pilot | None = None, theme: str = "") -> bool
     return bool(deleted)
 
 
-def pilot_followers_notify(*, evaluation: Evaluation) -> int:
-    """Notify everyone who follows the evaluation's pilot or its theme: one notification per
-    person, however many of their subscriptions match. Only for a published evaluation of a
-    public pilot. Idempotent: a person already notified of this evaluation is skipped, so a
-    redelivered task notifies nobody twice. Returns the number of notifications sent.
+def _followers_notify(*, pilot: Pilot, kind: str, url: str, message) -> int:
+    """Send one notification (`kind`, linking to `url`) to every active person who follows
+    `pilot` or its theme, however many of their subscriptions match. `message()` returns the
+    (title, body), made in the site's language.
 
+    Idempotent: (kind, url) names the occasion, and a person who already has a notification
+    of it is skipped, so a redelivered task notifies nobody twice. Returns the number sent.
     The e-mail follows each person's notification preference (portal.core.services)."""
-    evaluation = Evaluation.objects.select_related("pilot").get(pk=evaluation.pk)
-    pilot = evaluation.pilot
-    if evaluation.state != Evaluation.State.PUBLISHED or not pilot.is_public:
-        return 0
-    url = reverse("registry:evaluation_detail", kwargs={"slug": pilot.slug, "pk": evaluation.pk})
     follows = Q(pilot_subscriptions__pilot=pilot)
     if pilot.theme:
         follows |= Q(pilot_subscriptions__theme=pilot.theme)
-    already = Notification.objects.filter(kind=NOTIFY_KIND, url=url).values("recipient")
+    already = Notification.objects.filter(kind=kind, url=url).values("recipient")
     followers = (
         get_user_model().objects.filter(follows, is_active=True)
         .exclude(pk__in=already).distinct().order_by("pk")
     )
     with translation.override(settings.LANGUAGE_CODE):
+        title, body = message()
+    sent = 0
+    for user in followers:
+        notification_send(recipient=user, kind=kind, title=title, body=body, url=url)
+        sent += 1
+    return sent
+
+
+def pilot_followers_notify(*, evaluation: Evaluation) -> int:
+    """Notify everyone who follows the evaluation's pilot or its theme, once per person
+    (`_followers_notify`). Only for a published evaluation of a public pilot. Returns the
+    number of notifications sent."""
+    evaluation = Evaluation.objects.select_related("pilot").get(pk=evaluation.pk)
+    pilot = evaluation.pilot
+    if evaluation.state != Evaluation.State.PUBLISHED or not pilot.is_public:
+        return 0
+    url = reverse("registry:evaluation_detail", kwargs={"slug": pilot.slug, "pk": evaluation.pk})
+
+    def message():
         title = _("New evaluation of the pilot “%(pilot)s”") % {"pilot": pilot.title}
         if evaluation.kind == Evaluation.Kind.FINAL and evaluation.decision:
             body = _("%(kind)s. Decision: %(decision)s.") % {
@@ -679,8 +705,33 @@ def pilot_followers_notify(*, evaluation: Evaluation) -> int:
             }
         else:
             body = f"{evaluation.get_kind_display()}."
-    sent = 0
-    for user in followers:
-        notification_send(recipient=user, kind=NOTIFY_KIND, title=title, body=body, url=url)
-        sent += 1
-    return sent
+        return title, body
+
+    return _followers_notify(pilot=pilot, kind=NOTIFY_KIND, url=url, message=message)
+
+
+def pilot_status_followers_notify(*, event: PilotEvent) -> int:
+    """Notify everyone who follows the pilot or its theme that its life-cycle status changed
+    (the status event `event`), once per person (`_followers_notify`; the link names the event,
+    so each change notifies once). Only while the pilot is published; a status set by an
+    evaluation's decision is left to the evaluation's own notification. Returns the number of
+    notifications sent."""
+    event = PilotEvent.objects.select_related("pilot").get(pk=event.pk)
+    pilot = event.pilot
+    if (event.action != PilotAction.STATUS or event.evaluation_id is not None
+            or pilot.state != State.PUBLISHED):
+        return 0
+    url = f"{pilot.get_absolute_url()}#event-{event.pk}"
+
+    def message():
+        title = _("New status of the pilot “%(pilot)s”: %(status)s") % {
+            "pilot": pilot.title, "status": event.to_label,
+        }
+        body = _("The status changed from %(from)s to %(to)s.") % {
+            "from": event.from_label, "to": event.to_label,
+        }
+        if event.reason:
+            body = f"{body}\n{event.reason}"
+        return title, body
+
+    return _followers_notify(pilot=pilot, kind=STATUS_NOTIFY_KIND, url=url, message=message)

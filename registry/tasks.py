@@ -6,7 +6,7 @@ Queued with `transaction.on_commit` by the services.
 from celery import shared_task
 
 from registry import services
-from registry.models import Evaluation
+from registry.models import Evaluation, PilotEvent
 
 
 @shared_task(autoretry_for=(ConnectionError, TimeoutError), retry_backoff=30, max_retries=5)
@@ -15,3 +15,11 @@ def pilot_followers_notify_task(evaluation_id: int) -> int:
     if evaluation is None:
         return 0
     return services.pilot_followers_notify(evaluation=evaluation)
+
+
+@shared_task(autoretry_for=(ConnectionError, TimeoutError), retry_backoff=30, max_retries=5)
+def pilot_status_notify_task(event_id: int) -> int:
+    event = PilotEvent.objects.filter(pk=event_id).first()
+    if event is None:
+        return 0
+    return services.pilot_status_followers_notify(event=event)

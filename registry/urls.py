@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from registry import downloads, views
+from registry import downloads, imports, views
 
 algorithm_patterns = [
     path("", views.AlgorithmListView.as_view(), name="algorithm_list"),
@@ -9,6 +9,7 @@ algorithm_patterns = [
     path("download.json", downloads.AlgorithmDownloadView.as_view(fmt="json"),
          name="algorithm_download_json"),
     path("nieuw/", views.AlgorithmCreateView.as_view(), name="algorithm_create"),
+    path("importeren/", imports.AlgorithmImportView.as_view(), name="algorithm_import"),
     path("<slug:slug>/", views.AlgorithmDetailView.as_view(), name="algorithm_detail"),
     path("<slug:slug>/concept/", views.AlgorithmDraftView.as_view(), name="algorithm_draft"),
     path("<slug:slug>/bewerken/", views.AlgorithmUpdateView.as_view(), name="algorithm_update"),
@@ -29,6 +30,7 @@ pilot_patterns = [
     path("download.json", downloads.PilotDownloadView.as_view(fmt="json"),
          name="pilot_download_json"),
     path("nieuw/", views.PilotCreateView.as_view(), name="pilot_create"),
+    path("", include("registry.maps")),  # kaart/, kaart.geojson: the map of pilots
     path("<slug:slug>/", views.PilotDetailView.as_view(), name="pilot_detail"),
     path("<slug:slug>/bewerken/", views.PilotUpdateView.as_view(), name="pilot_update"),
     path("<slug:slug>/indienen/", views.PilotSubmitView.as_view(), name="pilot_submit"),

@@ -17,7 +17,7 @@ from django.views.generic import ListView, TemplateView
 from rules.contrib.views import PermissionRequiredMixin
 
 from portal.core.forms import apply_validation_error
-from registry import selectors, services, standard
+from registry import maps, selectors, services, standard
 from registry.forms import (
     FORM_FIELDS,
     AlgorithmFilterForm,
@@ -821,8 +821,9 @@ class EvaluationPublishView(PilotActionView):
 
 
 class DashboardView(TemplateView):
-    """Raadsinformatie: the registers in figures, each linking to the records behind it.
-    A fixed number of queries (selectors.registry_dashboard)."""
+    """Raadsinformatie: the registers in figures, each linking to the records behind it, and
+    the compact map of pilots. A fixed number of queries (selectors.registry_dashboard,
+    maps.dashboard_map)."""
 
     template_name = "registry/dashboard.html"
 
@@ -831,6 +832,7 @@ class DashboardView(TemplateView):
         user = self.request.user
         context.update(selectors.registry_dashboard())
         context.update({
+            "pilot_map": maps.dashboard_map(),
             "today": timezone.localdate(),
             "can_follow": user.has_perm("registry.follow_pilot"),
             "follows": selectors.pilot_subscriptions_of(user=user),

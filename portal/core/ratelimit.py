@@ -6,7 +6,7 @@ call `rate_limit_reached(request, action)` before the service; only attempts cou
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext_lazy
 from django_ratelimit.core import is_ratelimited
 
 
@@ -18,13 +18,17 @@ class RateLimited(Exception):
         self.message = message
 
 
-_PERIODS = {"s": gettext_lazy("a second"), "m": gettext_lazy("a minute"),
-            "h": gettext_lazy("an hour"), "d": gettext_lazy("a day")}
+_PERIODS = {
+    "s": pgettext_lazy("rate limit period", "second"),
+    "m": pgettext_lazy("rate limit period", "minute"),
+    "h": pgettext_lazy("rate limit period", "hour"),
+    "d": pgettext_lazy("rate limit period", "day"),
+}
 
 
 def _period_text(rate: str) -> str:
     unit = rate.split("/")[-1].strip()[-1:]
-    return _PERIODS.get(unit, _("a while"))
+    return _PERIODS.get(unit, pgettext_lazy("rate limit period", "period"))
 
 
 def _key(group, request):

@@ -162,10 +162,18 @@ def test_an_idea_from_submission_through_rejection_appeal_support_and_official_a
 
 
 def _verified_email_for_current_resident(page, address):
-    """The supporter adds a notification address on Mijn account (verified by link)."""
+    """The supporter adds a notification address on Mijn account and opens the link."""
     from portal.accounts.models import User
 
-    user = User.objects.filter(bsn_pseudonym__isnull=False).order_by("-last_login").first()
-    User.objects.filter(pk=user.pk).update(email=address)
-    user.refresh_from_db()
-    return user
+    page.goto("/mijn-account/")
+    page.get_by_test_id("resident-email-input").fill(address)
+    page.get_by_test_id("resident-email-send").click()
+    page.get_by_test_id("resident-email-state").wait_for()
+    assert page.get_by_test_id("resident-email-state").get_attribute("data-state") == "pending"
+    assert_accessible(page, label="my account, e-mail waiting for confirmation")
+    # The link in the e-mail carries SITE_URL's host; the live server has its own port.
+    link = re.search(r"/mijn-account/e-mailadres/bevestigen/\S+/", mail.outbox[-1].body)
+    page.goto(link.group(0))
+    page.wait_for_url("**/mijn-account/")
+    assert page.get_by_test_id("resident-email-state").get_attribute("data-state") == "verified"
+    return User.objects.get(email=address)

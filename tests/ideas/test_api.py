@@ -460,7 +460,7 @@ def test_submitting_is_rate_limited_with_a_json_429(api, settings):
     assert statuses == [201, 201]
     assert limited.status_code == 429
     assert limited.json() == {
-        "detail": "You have reached the limit of 2 times per an hour for this. "
+        "detail": "You have reached the limit of 2 times per hour for this. "
                   "Please try again later.",
         "code": "rate_limited",
     }
@@ -581,7 +581,7 @@ def test_supporting_is_rate_limited(api, settings):
     assert codes == [201, 204, 201]
     assert limited.status_code == 429
     assert limited.json()["code"] == "rate_limited"
-    assert "3 times per a minute" in limited.json()["detail"]
+    assert "3 times per minute" in limited.json()["detail"]
     idea.refresh_from_db()
     assert idea.support_count == 1
 

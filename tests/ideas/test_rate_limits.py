@@ -14,7 +14,7 @@ from tests.ideas.participation_helpers import IDEA_DATA, login_role
 
 pytestmark = pytest.mark.django_db
 
-LIMIT_MESSAGE = "You have reached the limit of 2 times per a minute for this."
+LIMIT_MESSAGE = "You have reached the limit of 2 times per minute for this."
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,167 @@
+/* The map of pilots (Leaflet). No inline script: everything comes from data-* attributes.
+ *
+ *   <div data-registry-map data-url="...kaart.geojson?filters" ...>
+ *
+ * data-url: a GeoJSON FeatureCollection of points (registry/maps.py); each feature's
+ * properties: title, url, status (a value, used for the marker's class), status_label, theme,
+ * neighbourhood, withdrawn. More layers (sensor projects) can be added later as more URLs.
+ * data-tile-url (empty: no tile layer, markers on a plain background), data-attribution,
+ * data-center ("lat,lon", used when there are no points), data-label (accessible name).
+ * Popup labels: data-label-status, data-label-theme, data-label-neighbourhood,
+ * data-label-withdrawn; data-label-error (shown when the data cannot be loaded).
+ *
+ * Markers are coloured (and shaped) by status with CSS classes (static/css/registry-map.css);
+ * the legend next to the map says in text what each one means, and every marker has the title
+ * and status as its accessible name. Text from people is only ever set with textContent.
+ */
+(function () {
+  "use strict";
+
+  if (typeof window.L === "undefined") {
+    return;
+  }
+  var L = window.L;
+
+  function numbers(value) {
+    return (value || "").split(",").map(function (part) {
+      return parseFloat(part);
+    });
+  }
+
+  function textElement(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) {
+      node.className = className;
+    }
+    node.textContent = text;
+    return node;
+  }
+
+  function baseMap(element) {
+    element.textContent = "";
+    var map = L.map(element, { scrollWheelZoom: false });
+    element.setAttribute("role", "region");
+    if (element.dataset.label) {
+      element.setAttribute("aria-label", element.dataset.label);
+    }
+    if (element.dataset.tileUrl) {
+      L.tileLayer(element.dataset.tileUrl, {
+        attribution: element.dataset.attribution || "",
+        maxZoom: 19,
+      }).addTo(map);
+    } else {
+      element.classList.add("pilot-map--plain");
+    }
+    var center = numbers(element.dataset.center);
+    map.setView([center[0] || 0, center[1] || 0], 12);
+    return map;
+  }
+
+  function markerName(properties) {
+    var name = properties.title || "";
+    if (properties.status_label) {
+      name += " (" + properties.status_label + ")";
+    }
+    return name;
+  }
+
+  function popupContent(element, properties) {
+    var box = document.createElement("div");
+    var link = textElement("a", "pilot-popup__title", properties.title || "");
+    link.href = properties.url || "#";
+    box.appendChild(link);
+    if (properties.withdrawn && element.dataset.labelWithdrawn) {
+      box.appendChild(textElement("p", "pilot-popup__meta", element.dataset.labelWithdrawn));
+    }
+    [
+      [element.dataset.labelStatus, properties.status_label],
+      [element.dataset.labelTheme, properties.theme],
+      [element.dataset.labelNeighbourhood, properties.neighbourhood],
+    ].forEach(function (line) {
+      if (line[1]) {
+        box.appendChild(textElement("p", "pilot-popup__meta", (line[0] || "") + ": " + line[1]));
+      }
+    });
+    return box;
+  }
+
+  function statusClass(properties) {
+    var status = String(properties.status || "").replace(/[^a-z_]/g, "");
+    var name = "pilot-marker pilot-marker--" + (status || "unknown");
+    if (properties.withdrawn) {
+      name += " pilot-marker--withdrawn";
+    }
+    return name;
+  }
+
+  function showError(element) {
+    var message = element.dataset.labelError;
+    if (message && element.parentNode) {
+      var note = textElement("p", "message message--error", message);
+      note.setAttribute("role", "alert");
+      element.parentNode.insertBefore(note, element.nextSibling);
+    }
+  }
+
+  function pointLayer(element, data) {
+    return L.geoJSON(data, {
+      pointToLayer: function (feature, latlng) {
+        var properties = feature.properties || {};
+        var name = markerName(properties);
+        var marker = L.marker(latlng, {
+          icon: L.divIcon({
+            className: statusClass(properties),
+            iconSize: [20, 20],
+            iconAnchor: [10, 10],
+            popupAnchor: [0, -10],
+          }),
+          title: name,
+        });
+        marker.on("add", function () {
+          var icon = marker.getElement();
+          if (icon) {
+            icon.setAttribute("aria-label", name);
+          }
+        });
+        return marker;
+      },
+      onEachFeature: function (feature, marker) {
+        marker.bindPopup(popupContent(element, feature.properties || {}));
+      },
+    });
+  }
+
+  function collectionMap(element) {
+    var map = baseMap(element);
+    fetch(element.dataset.url, {
+      credentials: "same-origin",
+      headers: { Accept: "application/geo+json, application/json" },
+    })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error("map data: HTTP " + response.status);
+        }
+        return response.json();
+      })
+      .then(function (data) {
+        var layer = pointLayer(element, data).addTo(map);
+        if (data.features && data.features.length) {
+          map.fitBounds(layer.getBounds(), { padding: [32, 32], maxZoom: 15 });
+        }
+      })
+      .catch(function () {
+        showError(element);
+      });
+  }
+
+  function init() {
+    var maps = document.querySelectorAll("[data-registry-map]");
+    Array.prototype.forEach.call(maps, collectionMap);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();
