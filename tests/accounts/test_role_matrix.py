@@ -75,6 +75,12 @@ EXPECTED: dict[str, set[str]] = {
     "ideas.decide_appeal": {roles.MODERATOR, roles.ADMIN},
     "ideas.change_idea_status": {roles.CIVIL_SERVANT, roles.ADMIN},
     "ideas.link_idea": {roles.CIVIL_SERVANT, roles.ADMIN},
+    # sensor networks (sensors/rules.py); kit permissions against someone else's kit
+    "sensors.view_sensor_data": ALL,
+    "sensors.join_project": {roles.VERIFIED_RESIDENT, roles.ADMIN},
+    "sensors.manage_own_kit": {roles.ADMIN},
+    "sensors.view_exact_location": {roles.ADMIN},
+    "sensors.manage_projects": {roles.CIVIL_SERVANT, roles.ADMIN},
     "consent.view_own_consents": LOGGED_IN,
     "consent.give_consent": LOGGED_IN,
     "consent.withdraw_consent": LOGGED_IN,
@@ -92,6 +98,7 @@ NOT_FOR_SUPERUSER_AS_SUCH = {
     "accounts.set_notification_email",
     # the author's own rights: an admin is not the author
     "ideas.change_idea", "ideas.appeal_rejection",
+    "sensors.join_project", "sensors.manage_own_kit",
 }
 
 # Permissions checked against an object; the value builds it from the role's organisation.
@@ -104,7 +111,15 @@ OBJECT_PERMISSIONS = {
     "ideas.change_idea": lambda organisation: IdeaFactory(moderation="draft"),
     "ideas.appeal_rejection": lambda organisation: IdeaFactory(moderation="rejected"),
     "ideas.decide_appeal": lambda organisation: IdeaFactory(moderation="appealed"),
+    "sensors.manage_own_kit": lambda organisation: _someone_elses_kit(),
+    "sensors.view_exact_location": lambda organisation: _someone_elses_kit(),
 }
+
+
+def _someone_elses_kit():
+    from tests.sensors.factories import KitFactory
+
+    return KitFactory()
 
 
 @pytest.fixture
