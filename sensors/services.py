@@ -202,3 +202,36 @@ def public_location(latitude, longitude) -> tuple[Decimal, Decimal]:
     six = Decimal("0.000001")
     return (Decimal(str(snapped_lat)).quantize(six, ROUND_HALF_UP),
             Decimal(str(snapped_lon)).quantize(six, ROUND_HALF_UP))
+
+
+# --- shared by the ingest paths -----------------------------------------------------------------
+
+
+def kit_authenticate(*, device_id: str, token: str) -> Kit | None:
+    """The kit with this device id and token, if it may send data now; else None. The same
+    answer (None) for an unknown kit, a wrong token and a stopped kit, so a caller cannot tell
+    which device ids exist."""
+    kit = Kit.objects.filter(device_id=device_id).select_related("project").first()
+    if kit is None or not secret_matches(token or "", kit.token_hash):
+        return None
+    return kit if kit.accepts_data else None
+
+
+def datastream_for(*, kit: Kit, property_code: str, sensor_code: str) -> Datastream:
+    """The raw datastream of this quantity by this sensor on this kit, made on first use."""
+    from sensors.models import ObservedProperty, Sensor
+
+    existing = Datastream.objects.filter(
+        kit=kit, observed_property__code=property_code, sensor__code=sensor_code,
+        calibrated_from__isnull=True,
+    ).first()
+    if existing is not None:
+        return existing
+    quantity = ObservedProperty.objects.get(code=property_code)
+    sensor = Sensor.objects.get(code=sensor_code)
+    datastream, _created = Datastream.objects.get_or_create(
+        kit=kit, observed_property=quantity, sensor=sensor, calibrated_from=None,
+        defaults={"name": f"{quantity.name} – {kit.name}",
+                  "description": f"{quantity.name} ({sensor.name}) van {kit.name}"},
+    )
+    return datastream
