@@ -93,6 +93,7 @@ class Problem:
     row: int | None
     field: str
     message: str
+    value: str = ""  # the value in the file, as text
 
     @property
     def label(self) -> str:
@@ -169,8 +170,16 @@ class ImportResult:
             for number, problems in sorted(grouped.items())
         ]
 
-    def add(self, row: int | None, key: str, message) -> None:
-        self.problems.append(Problem(row, key, str(message)))
+    def add(self, row: int | None, key: str, message, value=None) -> None:
+        self.problems.append(Problem(row, key, str(message), _shown(value)))
+
+
+def _shown(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False) if value else ""
+    return str(value)
 
 
 class _FileProblem(Exception):
@@ -365,8 +374,21 @@ _EXAMPLES = {
 }
 
 
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(_has_nul(item) for item in value.values())
+    return False
+
+
 def _value(key: str, raw):
     """The value of `key` as the model takes it; ValidationError if its type is wrong."""
+    if _has_nul(raw):
+        # PostgreSQL cannot store them (text nor jsonb); a JSON file can hold them as \u0000.
+        raise ValidationError(_("This value contains NUL characters."))
     if raw is None:
         raw = ""
     if key in LIST_FIELDS:
@@ -413,7 +435,7 @@ def _record_fields(number: int, record, result: ImportResult, unknown: dict) -> 
             fields[key] = _value(key, raw)
         except ValidationError as error:
             for message in error.messages:
-                result.add(number, key, message)
+                result.add(number, key, message, raw)
     return fields
 
 
@@ -440,13 +462,24 @@ def _validate(row: ImportRow, result: ImportResult) -> None:
     try:
         version.full_clean(exclude=["algorithm", *failed], validate_constraints=False)
     except ValidationError as error:
-        errors = {key: list(messages_) for key, messages_ in error.message_dict.items()}
+        errors = {key: [_message(key, item) for item in items]
+                  for key, items in error.error_dict.items()}
     for key, messages_ in version.publication_errors().items():
         if key not in errors and key not in failed:
             errors[key] = [str(message) for message in messages_]
     for key in errors:
         for message in errors[key]:
-            result.add(row.number, "" if key == NON_FIELD_ERRORS else key, message)
+            result.add(row.number, "" if key == NON_FIELD_ERRORS else key, message,
+                       row.fields.get(key))
+
+
+def _message(key: str, error: ValidationError) -> str:
+    """The message of one field error; for a value outside a list, the permitted values."""
+    if error.code == "invalid_choice" and key != NON_FIELD_ERRORS:
+        choices = [value for value, _label in AlgorithmVersion._meta.get_field(key).choices]
+        return _("“%(value)s” is not a permitted value. Choose one of: %(choices)s.") % {
+            "value": (error.params or {}).get("value", ""), "choices": ", ".join(choices)}
+    return " ".join(error.messages)
 
 
 def check_file(file, *, fmt: str | None = None, filename: str = "") -> ImportResult:
@@ -462,6 +495,8 @@ def check_file(file, *, fmt: str | None = None, filename: str = "") -> ImportRes
             )) from error
         if not text.strip():
             raise _FileProblem(_("The file is empty."))
+        if "\x00" in text:
+            raise _FileProblem(_("The file contains NUL characters: it is not a text file."))
         result.fmt = fmt if fmt in FORMATS else detect_format(filename, text)
         parse = _parse_json if result.fmt == "json" else _parse_csv
         records = parse(text, result)
@@ -479,7 +514,7 @@ def check_file(file, *, fmt: str | None = None, filename: str = "") -> ImportRes
     if unknown:
         result.warnings.append(_(
             "These keys are not part of the publication standard and were ignored: %(keys)s."
-        ) % {"keys": ", ".join(sorted(unknown))})
+        ) % {"keys": _key_list(sorted(unknown))})
     assigned = sorted({
         key for _number, record in records if isinstance(record, dict)
         for key, value in record.items() if key in ASSIGNED_KEYS and value not in (None, "")
@@ -488,7 +523,7 @@ def check_file(file, *, fmt: str | None = None, filename: str = "") -> ImportRes
         result.warnings.append(_(
             "These keys are given by the register, not by the file, and were ignored: "
             "%(keys)s. Every imported record gets a new id."
-        ) % {"keys": ", ".join(assigned)})
+        ) % {"keys": _key_list(assigned)})
 
     taken = register_names()
     seen: dict[str, int] = {}
@@ -502,17 +537,24 @@ def check_file(file, *, fmt: str | None = None, filename: str = "") -> ImportRes
         if key in seen:
             result.add(row.number, "name", _(
                 "This name is also used in row %(row)s of this file."
-            ) % {"row": seen[key]})
+            ) % {"row": seen[key]}, row.name)
         else:
             seen[key] = row.number
         if key in taken:
             result.add(row.number, "name", _(
                 "An algorithm with this name is already in the register."
-            ))
+            ), row.name)
     order = {key: index for index, key in enumerate(IMPORT_FIELDS)}
     result.problems.sort(key=lambda problem: (
         -1 if problem.row is None else problem.row, order.get(problem.field, -1)))
     return result
+
+
+def _key_list(keys: list[str], limit: int = 20) -> str:
+    shown = ", ".join(key[:50] for key in keys[:limit])
+    if len(keys) > limit:
+        shown += " " + _("and %(count)s more") % {"count": len(keys) - limit}
+    return shown
 
 
 def algorithms_import(*, by, file, fmt: str | None = None, filename: str = "",
@@ -649,10 +691,5 @@ class AlgorithmImportView(PermissionRequiredMixin, TemplateView):
         return self._render(request, result)
 
     def _render(self, request, result: ImportResult, *, token: str = ""):
-        if result.created:
-            messages.success(request, ngettext(
-                "%(count)s draft has been created.", "%(count)s drafts have been created.",
-                len(result.created),
-            ) % {"count": len(result.created)})
         context = self.get_context_data(result=result, token=token)
         return self.render_to_response(context, status=200 if result.ok else 400)

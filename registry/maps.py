@@ -172,23 +172,26 @@ class PilotMapDataView(MapFilterMixin, View):
 
 
 def dashboard_map() -> dict:
-    """The compact map of Raadsinformatie (three queries): the number of public pilots with
+    """The compact map of Raadsinformatie (two queries): the number of public pilots with
     and without a location, the legend, and the first DASHBOARD_LIST_LIMIT pilots on the map
     as the list alternative."""
-    pilots = Pilot.objects.filter(state__in=Pilot.PUBLIC_STATES)
-    by_status = {
-        row["status"]: row["n"]
-        for row in pilots.filter(_with_location()).order_by().values("status")
-        .annotate(n=Count("pk"))
-    }
+    rows = (
+        Pilot.objects.filter(state__in=Pilot.PUBLIC_STATES).order_by().values("status")
+        .annotate(placed=Count("pk", filter=_with_location()),
+                  unplaced=Count("pk", filter=~_with_location()))
+    )
+    placed, unplaced = {}, 0
+    for row in rows:
+        if row["placed"]:
+            placed[row["status"]] = row["placed"]
+        unplaced += row["unplaced"]
     points, more = map_points({}, limit=DASHBOARD_LIST_LIMIT)
-    count = sum(by_status.values())
     return {
-        "count": count,
-        "without_location_count": pilots.exclude(_with_location()).count(),
+        "count": sum(placed.values()),
+        "without_location_count": unplaced,
         "legend": [
-            {"value": value, "label": label, "count": by_status[value]}
-            for value, label in Pilot.Status.choices if value in by_status
+            {"value": value, "label": label, "count": placed[value]}
+            for value, label in Pilot.Status.choices if value in placed
         ],
         "points": points,
         "more": more,

@@ -78,7 +78,7 @@ def _clean_value(value):
 
 # Paths under /registers/algoritmes/ and /registers/pilots/ that a slug must not shadow
 # ("kaart": the map of pilots). Both registers share the set.
-RESERVED_SLUGS = {"nieuw", "kaart"}
+RESERVED_SLUGS = {"nieuw", "importeren", "kaart"}
 
 
 def _unique_slug(name: str, *, model=Algorithm, fallback="algoritme") -> str:

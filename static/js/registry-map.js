@@ -57,6 +57,11 @@
     return map;
   }
 
+  function capitalise(text) {
+    text = String(text || "");
+    return text.charAt(0).toUpperCase() + text.slice(1);
+  }
+
   function markerName(properties) {
     var name = properties.title || "";
     if (properties.status_label) {
@@ -74,7 +79,7 @@
       box.appendChild(textElement("p", "pilot-popup__meta", element.dataset.labelWithdrawn));
     }
     [
-      [element.dataset.labelStatus, properties.status_label],
+      [element.dataset.labelStatus, capitalise(properties.status_label)],
       [element.dataset.labelTheme, properties.theme],
       [element.dataset.labelNeighbourhood, properties.neighbourhood],
     ].forEach(function (line) {

@@ -220,7 +220,14 @@ def test_the_map_page_without_any_pilots(client):
 def test_the_dashboard_has_a_compact_map_with_a_link_to_the_full_map(client, pilots, role):
     if role != roles.VISITOR:
         client.force_login(user_for_role(role))
-    page = client.get(DASHBOARD_URL).content.decode()
+    response = client.get(DASHBOARD_URL)
+    page = response.content.decode()
+    figures = response.context["pilot_map"]
+    assert figures["count"] == 3  # running, stopped, withdrawn
+    assert figures["without_location_count"] == 1
+    assert [(row["value"], row["count"]) for row in figures["legend"]] == [
+        ("idea", 1), ("running", 1), ("stopped", 1),
+    ]
 
     section = page[page.index('data-testid="pilot-map"'):page.index('data-testid="algorithms"')]
     assert f'href="{MAP_URL}"' in section
@@ -234,6 +241,16 @@ def test_the_dashboard_has_a_compact_map_with_a_link_to_the_full_map(client, pil
     assert "Warmtedata voor de hele stad" not in table
     assert f'href="{MAP_URL}#no-location"' in section  # one pilot without a location
     assert "js/registry-map.js" in page
+
+
+def test_the_dashboards_table_is_capped_and_links_to_the_full_table(client, pilots,
+                                                                    monkeypatch):
+    monkeypatch.setattr(maps, "DASHBOARD_LIST_LIMIT", 2)
+    page = client.get(DASHBOARD_URL).content.decode()
+
+    table = page[page.index('id="dashboard-map-list"'):page.index('data-testid="algorithms"')]
+    assert table.count("<tr>") == 3  # the head and two pilots
+    assert f'href="{MAP_URL}#map-list"' in table
 
 
 def test_the_dashboard_without_located_pilots_loads_no_map(client):
