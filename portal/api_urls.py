@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("portal.consent.api_urls")),
     path("", include("registry.api_urls")),
     path("", include("portal.ideas.api_urls")),
+    path("", include("sensors.api_urls")),
 ]

@@ -291,7 +291,27 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.consent.tasks.data_exports_delete_expired_task",
         "schedule": crontab(minute=17),
     },
+    # Sensors: quality flags + hourly/daily aggregates of the buckets that received data.
+    "sensors-aggregates-update": {
+        "task": "sensors.tasks.aggregates_update_task",
+        "schedule": crontab(),  # every minute
+        "options": {"expires": 55},
+    },
+    "sensors-kits-offline-check": {
+        "task": "sensors.tasks.kits_offline_check_task",
+        "schedule": crontab(minute="*/15"),
+    },
+    "sensors-observation-partitions": {
+        "task": "sensors.tasks.observation_partitions_task",
+        "schedule": crontab(day_of_month=1, hour=3, minute=41),
+    },
 }
+
+# MQTT ingest (`manage.py mqtt_ingest`, docs/sensors-mqtt-and-import.md): the broker, e.g.
+# mqtt://user:password@127.0.0.1:1883 (mqtts:// for TLS). Empty: MQTT ingest is off.
+MQTT_URL = env("MQTT_URL", default="")
+# Only topics under this prefix are read, e.g. "stadsmakers/" -> "stadsmakers/v1.1/...".
+MQTT_TOPIC_PREFIX = env("MQTT_TOPIC_PREFIX", default="")
 
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes "not logged in" a 401 instead of a 403.
@@ -364,6 +384,8 @@ RATE_LIMITS = {
     "ideas.comment": env("RATE_LIMIT_IDEAS_COMMENT", default="20/h"),
     "ideas.report": env("RATE_LIMIT_IDEAS_REPORT", default="10/h"),
     "ideas.support": env("RATE_LIMIT_IDEAS_SUPPORT", default="60/h"),
+    # attempts at a claim code: 32^12 possible codes, so guessing is pointless at this rate
+    "sensors.kit_claim": env("RATE_LIMIT_SENSORS_KIT_CLAIM", default="10/h"),
     # sending (or re-sending) the confirmation link for a resident's notification address
     "accounts.resident_email": env("RATE_LIMIT_ACCOUNTS_RESIDENT_EMAIL", default="5/h"),
 }

@@ -7,6 +7,7 @@ from django.views.i18n import JavaScriptCatalog
 from portal.consent.urls import area_urlpatterns as consent_area_urlpatterns
 from portal.core import views as core_views
 from portal.ideas.urls import area_urlpatterns as ideas_area_urlpatterns
+from sensors.urls import area_urlpatterns as sensors_area_urlpatterns
 
 handler400 = "portal.core.views.bad_request"
 handler403 = "portal.core.views.permission_denied"
@@ -32,7 +33,10 @@ urlpatterns = [
     path("", include("registry.urls")),
     path("", include("portal.ideas.urls")),
     path("", include(ideas_area_urlpatterns)),
+    path("", include("sensors.urls")),
+    path("", include(sensors_area_urlpatterns)),
     path("api/v1/", include("portal.api_urls")),
+    path("sta/v1.1/", include("sensors.sta.urls")),
 ]
 
 if settings.DIGID_MODE == "mock":

@@ -176,7 +176,7 @@ class Kit(models.Model):
     def get_absolute_url(self):
         from django.urls import reverse
 
-        return reverse("sensors:kit_detail", kwargs={"public_id": self.public_id})
+        return reverse("sensors:kit_public", kwargs={"public_id": self.public_id})
 
     @property
     def is_public(self) -> bool:
@@ -336,3 +336,49 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user_id} in {self.project_id}"
+
+
+class ImportSource(models.Model):
+    """A SensorThings API (v1.0 or v1.1) whose observations `sensors.importer` pulls in, e.g.
+    RIVM Samen Meten. Its Things (narrowed by `thing_filter`) become kits of `project` without
+    an owner; each remote Datastream with a known quantity becomes one of ours. `state` holds,
+    per remote datastream, our datastream and the last phenomenonTime imported, so every run
+    asks only for what is new."""
+
+    name = models.SlugField(
+        _("name"), max_length=60, unique=True,
+        help_text=_("Used on the command line: manage.py sta_import <name>."),
+    )
+    base_url = models.URLField(
+        _("service root"), max_length=300,
+        help_text=_("The SensorThings service root, e.g. https://api-samenmeten.rivm.nl/v1.0"),
+    )
+    thing_filter = models.CharField(
+        _("Things filter"), max_length=500, blank=True,
+        help_text=_("An OData $filter on Things, e.g. properties/project eq 'Zwolle' or "
+                    "startswith(name,'ZWL')."),
+    )
+    project = models.ForeignKey(Project, on_delete=models.PROTECT,
+                                related_name="import_sources", verbose_name=_("project"))
+    property_map = models.JSONField(
+        _("quantity mapping"), default=dict, blank=True,
+        help_text=_('Remote observed property name or definition to our quantity code, on top '
+                    'of the built-in mapping, e.g. {"pm2_5": "pm25"}. An empty code skips it.'),
+    )
+    backfill_hours = models.PositiveIntegerField(
+        _("first import (hours back)"), default=48,
+        validators=[MinValueValidator(1), MaxValueValidator(24 * 366)],
+    )
+    enabled = models.BooleanField(_("enabled"), default=True)
+    last_run_at = models.DateTimeField(_("last run"), null=True, blank=True, editable=False)
+    last_error = models.TextField(_("last error"), blank=True, editable=False)
+    state = models.JSONField(default=dict, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("import source")
+        verbose_name_plural = _("import sources")
+
+    def __str__(self):
+        return self.name

@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from sensors.models import AggregateDirty, Datastream, Kit, Observation, Quality
@@ -61,7 +60,7 @@ def _reading_problem(reading: Reading, now: datetime) -> str:
 def _range_flags(readings: list[Reading]) -> dict[int, tuple[float | None, float | None]]:
     """datastream id -> (valid_min, valid_max) of its quantity, in one query."""
     ids = {reading.datastream_id for reading in readings}
-    rows = Datastream.objects.filter(pk__in=ids).values_list(
+    rows = Datastream.objects.filter(pk__in=ids).order_by().values_list(
         "pk", "observed_property__valid_min", "observed_property__valid_max"
     )
     return {pk: (low, high) for pk, low, high in rows}
@@ -84,20 +83,23 @@ def observations_store(readings: list[Reading], *, now: datetime | None = None) 
     the same batch are refused; a replayed (datastream, time) is ignored."""
     now = now or timezone.now()
     result = StoreResult()
-    valid: list[Reading] = []
+    checked: list[tuple[int, Reading]] = []
     for index, reading in enumerate(readings):
         problem = _reading_problem(reading, now)
         if problem:
             result.rejected.append((index, problem))
         else:
-            valid.append(reading)
-    if not valid:
+            checked.append((index, reading))
+    if not checked:
         return result
-    bounds = _range_flags(valid)
-    unknown = [r for r in valid if r.datastream_id not in bounds]
-    for reading in unknown:
-        result.rejected.append((readings.index(reading), "unknown datastream"))
-    valid = [r for r in valid if r.datastream_id in bounds]
+    bounds = _range_flags([reading for _index, reading in checked])
+    valid: list[Reading] = []
+    for index, reading in checked:
+        if reading.datastream_id in bounds:
+            valid.append(reading)
+        else:
+            result.rejected.append((index, "unknown datastream"))
+    result.rejected.sort()
     result.received = len(valid)
     with transaction.atomic():
         result.stored = _insert_ignoring_replays(
@@ -133,30 +135,44 @@ def _insert_ignoring_replays(rows: list[tuple]) -> int:
 
 
 def _summaries_update(readings: list[Reading], *, now: datetime) -> None:
-    latest: dict[int, Reading] = {}
-    earliest: dict[int, datetime] = {}
-    hours: set[tuple[int, datetime]] = set()
+    """Datastream first/last summaries in ONE statement (UPDATE ... FROM VALUES; PostgreSQL and
+    SQLite >= 3.33), the kits' last_seen_at in one, and the dirty hours in one insert."""
+    first: dict[int, datetime] = {}
+    last: dict[int, Reading] = {}
+    hours: set = set()
     for reading in readings:
-        current = latest.get(reading.datastream_id)
-        if current is None or reading.phenomenon_time > current.phenomenon_time:
-            latest[reading.datastream_id] = reading
-        first = earliest.get(reading.datastream_id)
-        if first is None or reading.phenomenon_time < first:
-            earliest[reading.datastream_id] = reading.phenomenon_time
-        hours.add((reading.datastream_id, _hour(reading.phenomenon_time)))
-    for datastream_id, reading in latest.items():
-        Datastream.objects.filter(
-            Q(last_time__isnull=True) | Q(last_time__lt=reading.phenomenon_time),
-            pk=datastream_id,
-        ).update(last_time=reading.phenomenon_time, last_result=float(reading.result))
-        Datastream.objects.filter(
-            Q(first_time__isnull=True) | Q(first_time__gt=earliest[datastream_id]),
-            pk=datastream_id,
-        ).update(first_time=earliest[datastream_id])
-    kit_ids = set(
-        Datastream.objects.filter(pk__in=latest).values_list("kit_id", flat=True)
-    )
-    Kit.objects.filter(pk__in=kit_ids).update(last_seen_at=now, offline_notified_at=None)
+        ds = reading.datastream_id
+        if ds not in last or reading.phenomenon_time > last[ds].phenomenon_time:
+            last[ds] = reading
+        if ds not in first or reading.phenomenon_time < first[ds]:
+            first[ds] = reading.phenomenon_time
+        hours.add((ds, _hour(reading.phenomenon_time)))
+    table = connection.ops.quote_name(Datastream._meta.db_table)
+    adapt = connection.ops.adapt_datetimefield_value
+    if connection.vendor == "postgresql":
+        row = "(%s::bigint, %s::timestamptz, %s::timestamptz, %s::double precision)"
+    else:
+        row = "(%s, %s, %s, %s)"
+    params = [value for ds, reading in last.items()
+              for value in (ds, adapt(first[ds]), adapt(reading.phenomenon_time),
+                            float(reading.result))]
+    newer = f"{table}.last_time IS NULL OR {table}.last_time < v.last_time"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH v (id, first_time, last_time, last_result) AS (VALUES "  # noqa: S608
+            f"{', '.join([row] * len(last))}) "
+            f"UPDATE {table} SET "
+            f"first_time = CASE WHEN {table}.first_time IS NULL "
+            f"OR {table}.first_time > v.first_time THEN v.first_time "
+            f"ELSE {table}.first_time END, "
+            f"last_result = CASE WHEN {newer} THEN v.last_result ELSE {table}.last_result END, "
+            f"last_time = CASE WHEN {newer} THEN v.last_time ELSE {table}.last_time END "
+            f"FROM v WHERE {table}.id = v.id",
+            params,
+        )
+    Kit.objects.filter(
+        pk__in=Datastream.objects.filter(pk__in=list(last)).values("kit_id")
+    ).update(last_seen_at=now, offline_notified_at=None)
     AggregateDirty.objects.bulk_create(
         [AggregateDirty(datastream_id=ds, hour=hour) for ds, hour in hours],
         ignore_conflicts=True,
@@ -211,7 +227,10 @@ def kit_authenticate(*, device_id: str, token: str) -> Kit | None:
     """The kit with this device id and token, if it may send data now; else None. The same
     answer (None) for an unknown kit, a wrong token and a stopped kit, so a caller cannot tell
     which device ids exist."""
-    kit = Kit.objects.filter(device_id=device_id).select_related("project").first()
+    if not device_id or "\x00" in device_id:  # PostgreSQL refuses NUL in a query: an error
+        return None
+    # No project join and no ordering: this runs on every push.
+    kit = Kit.objects.filter(device_id=device_id).order_by().first()
     if kit is None or not secret_matches(token or "", kit.token_hash):
         return None
     return kit if kit.accepts_data else None
@@ -235,3 +254,345 @@ def datastream_for(*, kit: Kit, property_code: str, sensor_code: str) -> Datastr
                   "description": f"{quantity.name} ({sensor.name}) van {kit.name}"},
     )
     return datastream
+
+
+# --- projects and kits: joining, registering, claiming, leaving ---------------------------------
+# Written by the pages helper (S3). A kit's life: unclaimed (handed out by the municipality) ->
+# active (owned by a resident, on the map, data accepted) -> stopped (left, consent withdrawn or
+# account deleted: not on the map, data refused). A stopped kit is either deleted with its data
+# or kept anonymised: no owner, no exact location, no name, no device id; its measurements stay
+# as open data at the public 100 m grid point.
+
+import re  # noqa: E402 - appended section
+from decimal import Decimal as _Decimal  # noqa: E402
+
+import rules  # noqa: E402
+from django.core.exceptions import ValidationError  # noqa: E402
+from django.db import IntegrityError  # noqa: E402
+from django.utils.translation import gettext as _  # noqa: E402
+
+from sensors.areas import point_in_area  # noqa: E402
+from sensors.models import KitLocation, Membership  # noqa: E402
+
+KIT_TRANSITIONS = {
+    Kit.State.UNCLAIMED: {Kit.State.ACTIVE},
+    Kit.State.ACTIVE: {Kit.State.STOPPED},
+    Kit.State.STOPPED: set(),
+}
+
+_ESP8266_ID = re.compile(r"^(?:esp8266-?)?(\d{1,10})$")
+_ESP32_ID = re.compile(r"^esp32-?([0-9a-f]{4,16})$")
+_CLAIM_CODE_LENGTH = 12
+
+
+def device_id_normalise(value: str) -> str:
+    """The device id as the airrohr firmware sends it in `X-Sensor`: "esp8266-<chip id in
+    decimal>" or "esp32-<hex>". Accepts the bare chip id ("12345678"), any case and spaces."""
+    text = re.sub(r"\s+", "", value or "").lower()
+    match = _ESP8266_ID.match(text)
+    if match:
+        return f"esp8266-{int(match.group(1))}"
+    match = _ESP32_ID.match(text)
+    if match:
+        return f"esp32-{match.group(1)}"
+    raise ValidationError(
+        {"device_id": _("This is not a device id we know. Type the chip id of your sensor, for "
+                        "example 12345678 or esp8266-12345678 (ESP32: esp32-followed by "
+                        "letters and digits).")},
+        code="device_id_invalid",
+    )
+
+
+def claim_code_normalise(value: str) -> str:
+    """XXXX-XXXX-XXXX in capitals, however it was typed (spaces, dashes, small letters)."""
+    text = re.sub(r"[^0-9A-Za-z]", "", value or "").upper()
+    return "-".join(text[i:i + 4] for i in range(0, len(text), 4))
+
+
+def _kit_transition(kit: Kit, to: str) -> None:
+    if to not in KIT_TRANSITIONS[kit.state]:
+        raise ValidationError(
+            _("This sensor cannot go from “%(from)s” to “%(to)s”.") % {
+                "from": Kit.State(kit.state).label, "to": Kit.State(to).label},
+            code="kit_transition",
+        )
+    kit.state = to
+
+
+def _require_join(project, user) -> None:
+    """The checks every step of taking part repeats: verified resident, open project, consent."""
+    from portal.consent.selectors import consent_has
+
+    if not rules.has_perm("sensors.join_project", user):
+        raise ValidationError(
+            _("Only residents logged in with DigiD (level midden or higher) can take part."),
+            code="not_allowed")
+    if not project.open_for_joining:
+        raise ValidationError(_("This project is not taking new participants."),
+                              code="not_open")
+    if not consent_has(user=user, purpose_code=project.consent_purpose_code):
+        raise ValidationError(_("Taking part needs your consent first."),
+                              code="consent_needed")
+
+
+def _require_owner(kit: Kit, by) -> None:
+    if not rules.has_perm("sensors.manage_own_kit", by, kit):
+        raise ValidationError(_("Only the owner of this sensor can do this."),
+                              code="not_owner")
+
+
+def project_join(*, project, user) -> Membership:
+    """Take part in a project (after consent). Joining twice is fine: the same membership."""
+    _require_join(project, user)
+    membership, _created = Membership.objects.get_or_create(project=project, user=user)
+    return membership
+
+
+def _location_checked(project, latitude, longitude) -> tuple[_Decimal, _Decimal]:
+    if latitude is None or longitude is None:
+        raise ValidationError({"latitude": _("Give the location of your home: choose it on "
+                                             "the map or type both coordinates.")},
+                              code="location_missing")
+    try:
+        lat, lon = _Decimal(str(latitude)), _Decimal(str(longitude))
+    except ArithmeticError:
+        lat = lon = _Decimal("NaN")
+    if not (lat.is_finite() and lon.is_finite() and -90 <= lat <= 90 and -180 <= lon <= 180):
+        raise ValidationError({"latitude": _("These are not coordinates on earth.")},
+                              code="location_invalid")
+    if not point_in_area(project.area, lat, lon):
+        raise ValidationError(
+            {"latitude": _("This location lies outside the area of %(project)s. Only homes "
+                           "inside the area on the map can take part.") % {
+                "project": project.name}},
+            code="outside_area",
+        )
+    six = _Decimal("0.000001")
+    return lat.quantize(six, ROUND_HALF_UP), lon.quantize(six, ROUND_HALF_UP)
+
+
+def _location_apply(kit: Kit, lat, lon, *, now) -> bool:
+    """Set the exact and the public location; a new public point is a new KitLocation
+    (SensorThings HistoricalLocation). Returns whether the public point changed."""
+    public_lat, public_lon = public_location(lat, lon)
+    changed = (kit.public_latitude, kit.public_longitude) != (public_lat, public_lon)
+    kit.latitude, kit.longitude = lat, lon
+    kit.public_latitude, kit.public_longitude = public_lat, public_lon
+    kit.save(update_fields=["latitude", "longitude", "public_latitude", "public_longitude"])
+    if changed:
+        KitLocation.objects.create(kit=kit, time=now, public_latitude=public_lat,
+                                   public_longitude=public_lon)
+    return changed
+
+
+def _token_issue(kit: Kit, *, now) -> str:
+    token = new_device_token()
+    kit.token_hash = secret_hash(token)
+    kit.token_created_at = now
+    return token
+
+
+def _device_free(device_id: str, *, exclude_pk=None) -> None:
+    taken = Kit.objects.filter(device_id=device_id)
+    if exclude_pk is not None:
+        taken = taken.exclude(pk=exclude_pk)
+    if taken.exists():
+        raise ValidationError(
+            {"device_id": _("This device is already registered. If it is yours and you "
+                            "registered it before, find it under “My sensors”; otherwise "
+                            "contact the project.")},
+            code="device_taken",
+        )
+
+
+def _name_checked(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": _("Give your sensor a name.")}, code="name_missing")
+    if len(name) > Kit._meta.get_field("name").max_length:
+        raise ValidationError({"name": _("The name is too long.")}, code="name_too_long")
+    return name
+
+
+def kit_register(*, project, user, device_id: str, name: str, latitude, longitude,
+                 indoor: bool = False, now=None) -> tuple[Kit, str]:
+    """Register the resident's own kit by its device id. Returns (kit, device token): the
+    token is shown once and only its hash is kept."""
+    now = now or timezone.now()
+    _require_join(project, user)
+    if not Membership.objects.filter(project=project, user=user).exists():
+        raise ValidationError(_("Join the project first."), code="not_member")
+    device_id = device_id_normalise(device_id)
+    name = _name_checked(name)
+    lat, lon = _location_checked(project, latitude, longitude)
+    _device_free(device_id)
+    kit = Kit(project=project, owner=user, device_id=device_id, name=name,
+              state=Kit.State.ACTIVE, indoor=bool(indoor))
+    token = _token_issue(kit, now=now)
+    try:
+        with transaction.atomic():
+            kit.save()
+            _location_apply(kit, lat, lon, now=now)
+    except IntegrityError:
+        # Two registrations of the same device at the same moment: the unique key decides.
+        _device_free(device_id)
+        raise
+    return kit, token
+
+
+def kit_claim(*, project, user, claim_code: str, name: str, latitude, longitude,
+              indoor: bool = False, now=None) -> tuple[Kit, str]:
+    """Claim a kit handed out by the municipality with its one-time claim code. Returns
+    (kit, device token). The code works once: claiming clears it."""
+    now = now or timezone.now()
+    _require_join(project, user)
+    if not Membership.objects.filter(project=project, user=user).exists():
+        raise ValidationError(_("Join the project first."), code="not_member")
+    code = claim_code_normalise(claim_code)
+    wrong = ValidationError(
+        {"claim_code": _("This claim code is not right, or it has been used already. Check "
+                         "the code on the card that came with your sensor (12 letters and "
+                         "digits).")},
+        code="claim_code_wrong",
+    )
+    if len(code.replace("-", "")) != _CLAIM_CODE_LENGTH:
+        raise wrong
+    name = (name or "").strip()
+    lat, lon = _location_checked(project, latitude, longitude)
+    with transaction.atomic():
+        kit = (Kit.objects.select_for_update().select_related("project")
+               .filter(claim_code_hash=secret_hash(code), state=Kit.State.UNCLAIMED).first())
+        if kit is None or not secret_matches(code, kit.claim_code_hash):
+            raise wrong
+        if kit.project_id != project.pk:
+            raise ValidationError(
+                {"claim_code": _("This sensor belongs to the project %(project)s. Join that "
+                                 "project to claim it.") % {"project": kit.project.name}},
+                code="claim_other_project",
+            )
+        _kit_transition(kit, Kit.State.ACTIVE)
+        kit.owner = user
+        kit.claim_code_hash = ""
+        kit.indoor = bool(indoor)
+        if name:
+            kit.name = _name_checked(name)
+        token = _token_issue(kit, now=now)
+        kit.save()
+        _location_apply(kit, lat, lon, now=now)
+    return kit, token
+
+
+def kit_token_rotate(*, kit: Kit, by, now=None) -> str:
+    """A new device token; the old one stops working at once. Returns the new token."""
+    _require_owner(kit, by)
+    if not kit.accepts_data:
+        raise ValidationError(_("This sensor has stopped: it does not need a token."),
+                              code="kit_stopped")
+    token = _token_issue(kit, now=now or timezone.now())
+    kit.save(update_fields=["token_hash", "token_created_at"])
+    return token
+
+
+def kit_location_set(*, kit: Kit, by, latitude, longitude, now=None) -> Kit:
+    """Move a kit: the exact spot (private) and its public 100 m grid point; a new public
+    point is recorded as a KitLocation (HistoricalLocation)."""
+    _require_owner(kit, by)
+    if not kit.accepts_data:
+        raise ValidationError(_("This sensor has stopped."), code="kit_stopped")
+    lat, lon = _location_checked(kit.project, latitude, longitude)
+    with transaction.atomic():
+        _location_apply(kit, lat, lon, now=now or timezone.now())
+        _map_changed()
+    return kit
+
+
+def _anonymous_name(kit: Kit) -> str:
+    return f"Sensor {kit.public_id.hex[:8]}"
+
+
+def _kit_anonymise(kit: Kit) -> None:
+    """Unlink a kit from its person for good: stopped, no owner, no exact location, no name,
+    no token, and its device id freed (the device can be registered again). The public grid
+    point, the KitLocation history and the measurements stay as open data."""
+    if kit.state != Kit.State.STOPPED:
+        _kit_transition(kit, Kit.State.STOPPED)
+    kit.owner = None
+    kit.latitude = kit.longitude = None
+    kit.name = _anonymous_name(kit)
+    kit.device_id = f"removed-{kit.public_id.hex}"
+    kit.token_hash = ""
+    kit.claim_code_hash = ""
+    kit.software_version = ""
+    kit.offline_notified_at = None
+    kit.save()
+    streams = list(kit.datastreams.select_related("observed_property", "sensor"))
+    for stream in streams:
+        stream.name = f"{stream.observed_property.name} – {kit.name}"
+        stream.description = f"{stream.observed_property.name} ({stream.sensor.name}) – {kit.name}"
+    Datastream.objects.bulk_update(streams, ["name", "description"])
+
+
+def _map_changed() -> None:
+    """The cached map feeds must not show a kit that stopped, left or moved (after commit)."""
+    from sensors.feeds import map_feed_invalidate
+
+    transaction.on_commit(map_feed_invalidate)
+
+
+def _kits_remove(kits: list[Kit], *, delete_data: bool) -> None:
+    _map_changed()
+    if delete_data:
+        # Cascades to datastreams, observations, aggregates and the location history.
+        Kit.objects.filter(pk__in=[kit.pk for kit in kits]).delete()
+    else:
+        for kit in kits:
+            _kit_anonymise(kit)
+
+
+def kit_leave(*, kit: Kit, by, delete_data: bool) -> dict:
+    """The owner stops with a kit and chooses: delete its data, or keep the data anonymised
+    (see `_kit_anonymise`). With their last kit in the project the person leaves the project
+    too (their membership ends; joining again is possible)."""
+    _require_owner(kit, by)
+    project = kit.project
+    with transaction.atomic():
+        kit = Kit.objects.select_for_update().get(pk=kit.pk)
+        _kits_remove([kit], delete_data=delete_data)
+        left = not Kit.objects.filter(project=project, owner=by).exists()
+        if left:
+            Membership.objects.filter(project=project, user=by).delete()
+    return {"deleted": delete_data, "left_project": left}
+
+
+def kits_of_user_stop(*, user_id, delete_data: bool = False, purpose_code: str | None = None
+                      ) -> int:
+    """Stop every kit of a person (for one consent purpose, or all) and end their memberships
+    of those projects. Used by the consent withdrawal effect and the account eraser; the
+    default keeps the measurements anonymised. Idempotent. Returns the number of kits."""
+    if user_id is None:
+        return 0
+    kits = Kit.objects.filter(owner_id=user_id)
+    memberships = Membership.objects.filter(user_id=user_id)
+    if purpose_code is not None:
+        kits = kits.filter(project__consent_purpose_code=purpose_code)
+        memberships = memberships.filter(project__consent_purpose_code=purpose_code)
+    with transaction.atomic():
+        found = list(kits.select_for_update())
+        _kits_remove(found, delete_data=delete_data)
+        memberships.delete()
+    return len(found)
+
+
+def kit_unclaimed_create(*, project, device_id: str, name: str, by) -> tuple[Kit, str]:
+    """Staff: register a kit the municipality hands out. Returns (kit, claim code); the code is
+    shown once (print it on the card) and only its hash is kept."""
+    if not rules.has_perm("sensors.manage_projects", by):
+        raise ValidationError(_("Only staff of the municipality can do this."),
+                              code="not_allowed")
+    device_id = device_id_normalise(device_id)
+    name = _name_checked(name)
+    _device_free(device_id)
+    code = new_claim_code()
+    kit = Kit.objects.create(project=project, owner=None, device_id=device_id, name=name,
+                             state=Kit.State.UNCLAIMED, claim_code_hash=secret_hash(code))
+    return kit, code

@@ -25,10 +25,6 @@ def area_challenges(request):
     return render(request, "core/area_challenges.html")
 
 
-def area_sensors(request):
-    return render(request, "core/area_sensors.html")
-
-
 def area_registers(request):
     return render(request, "core/area_registers.html")
 

@@ -174,6 +174,14 @@ def test_anonymous_always_needs_asking(purpose):
 # --- withdrawal effects -------------------------------------------------------------------------
 
 
+@pytest.fixture
+def purpose(db):
+    """A purpose that no app owns, so only the effects a test registers run (the real apps
+    register theirs for the demo purposes)."""
+    return make_purpose(code="testdoel-zonder-eigen-app")
+
+
+
 def test_withdrawal_runs_the_registered_effects_and_tells_the_person(
     text, effect, django_capture_on_commit_callbacks
 ):

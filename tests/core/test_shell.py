@@ -31,8 +31,9 @@ def test_area_url_names_resolve_to_dutch_paths(path, url_name, _nl, _en):
     assert reverse(url_name) == path
 
 
-# /ideeen/ is the list of ideas now (tests/ideas/test_pages_public.py).
-@pytest.mark.parametrize("path", ["/uitdagingen/", "/sensoren/", "/registers/"])
+# /ideeen/ is the list of ideas now (tests/ideas/test_pages_public.py), /sensoren/ the list of
+# sensor projects (tests/sensors/test_projects.py).
+@pytest.mark.parametrize("path", ["/uitdagingen/", "/registers/"])
 def test_public_area_page_explains_itself_and_says_it_is_being_built(client, path):
     _english(client)
 
@@ -45,8 +46,9 @@ def test_public_area_page_explains_itself_and_says_it_is_being_built(client, pat
     assert "It does not work yet." in html
 
 
-# /ideeen/ is the list of ideas now (tests/ideas/test_pages_public.py).
-@pytest.mark.parametrize("path", ["/uitdagingen/", "/sensoren/", "/registers/"])
+# /ideeen/ is the list of ideas now (tests/ideas/test_pages_public.py), /sensoren/ the list of
+# sensor projects (tests/sensors/test_projects.py).
+@pytest.mark.parametrize("path", ["/uitdagingen/", "/registers/"])
 def test_public_area_page_explains_itself_in_dutch_by_default(client, path):
     response = client.get(path)
 

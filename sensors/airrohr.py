@@ -1,0 +1,338 @@
+"""The Sensor.Community "airrohr" firmware as a data source: its value types, how its JSON is
+parsed, and how one push becomes observations (`push_store`).
+
+The firmware posts one of two forms (docs/sensors-ingest.md has both, byte for byte):
+
+* "Send to own API" (custom API): ONE POST per measuring cycle with every sensor's values,
+  value types PREFIXED with the sensor (`SDS_P1`, `BME280_pressure`, ...), no `X-PIN` header
+  (older firmware sends `X-PIN: 0`). DHT22 values are the exception: un-prefixed
+  `temperature` / `humidity`.
+* The Sensor.Community API form: one POST PER SENSOR with an `X-PIN` header naming the sensor
+  class (the pin table below) and the prefix stripped (`P1`, `temperature`, ...).
+
+Values are strings ("12.30"), pressure is in pascal (stored in hPa), and there is no timestamp:
+the server stamps the time of receipt, one time for the whole payload, to the whole second, so
+a replay of the same push in the same second adds nothing (unique datastream + time).
+
+Mapping decisions (current firmware NRZ-2024-135):
+* SPS30 follows the current firmware: `SPS30_P0` PM1, `SPS30_P2` PM2.5, `SPS30_P4` PM4,
+  `SPS30_P1` PM10 (firmware from 2020 and earlier numbered the SPS30 values P0..P3 differently;
+  its `SPS30_P3` is therefore ignored rather than guessed).
+* Particle NUMBER concentrations (`*_N05`, `*_N1`, ... - their unit differs per sensor and
+  firmware version), typical particle size (`*_TS`), the PPD42NS (`PPD_*`, `durP1`, `ratioP1`:
+  pulse counts, not µg/m³), GPS (`GPS_*`) and PM fractions below PM1 are not stored: they are
+  answered as "ignored", as is every value type we do not know.
+* `samples`, `min_micro`, `max_micro`, `interval` and `signal` are the device's health figures:
+  understood and not stored as observations (the kit keeps its `software_version`).
+"""
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ObjectDoesNotExist
+
+from sensors.models import Datastream, Kit, Quality
+from sensors.services import Reading, datastream_for, observations_store
+
+# Pa -> hPa
+PASCAL = 0.01
+
+
+@dataclass(frozen=True)
+class ValueType:
+    """Where a firmware value type goes: (sensor code, quantity code) and its unit factor."""
+
+    sensor: str
+    quantity: str
+    factor: float = 1.0
+
+
+def _types(sensor: str, prefix: str, mapping: dict[str, str], pressure: str = "") -> dict:
+    table = {f"{prefix}{suffix}": ValueType(sensor, quantity) for suffix, quantity in
+             mapping.items()}
+    if pressure:
+        table[f"{prefix}{pressure}"] = ValueType(sensor, "pressure", PASCAL)
+    return table
+
+
+PM_MASS = {"P0": "pm1", "P1": "pm10", "P2": "pm25"}
+TEMP_HUM = {"temperature": "temperature", "humidity": "humidity"}
+
+# The custom API form: prefixed value types.
+VALUE_TYPES: dict[str, ValueType] = {
+    **_types("sds011", "SDS_", {"P1": "pm10", "P2": "pm25"}),
+    **_types("pms", "PMS_", PM_MASS),
+    **_types("hpm", "HPM_", {"P1": "pm10", "P2": "pm25"}),
+    **_types("npm", "NPM_", PM_MASS),
+    **_types("ips", "IPS_", PM_MASS),
+    **_types("sps30", "SPS30_", {**PM_MASS, "P4": "pm4"}),
+    **_types("bme280", "BME280_", TEMP_HUM, pressure="pressure"),
+    **_types("bmp280", "BMP280_", {"temperature": "temperature"}, pressure="pressure"),
+    **_types("bmp180", "BMP_", {"temperature": "temperature"}, pressure="pressure"),
+    **_types("dht22", "", TEMP_HUM),  # the firmware sends DHT22 values un-prefixed
+    **_types("htu21d", "HTU21D_", TEMP_HUM),
+    **_types("sht3x", "SHT3X_", TEMP_HUM),
+    **_types("ds18b20", "DS18B20_", {"temperature": "temperature"}),
+    **_types("dnms", "DNMS_", {"noise_LAeq": "noise_laeq", "noise_LA_min": "noise_la_min",
+                               "noise_LA_max": "noise_la_max"}),
+    **_types("scd30", "SCD30_", {**TEMP_HUM, "co2_ppm": "co2"}),
+}
+
+# Device health, sent by every cycle of the custom API: understood, not stored as observations.
+HEALTH_TYPES = frozenset({"samples", "min_micro", "max_micro", "interval", "signal"})
+
+
+@dataclass(frozen=True)
+class Pin:
+    """A Sensor.Community X-PIN: a sensor class. `default` is the sensor assumed when the kit
+    has no datastream yet from one of the `family`; un-prefixed types map to quantities."""
+
+    default: str
+    family: frozenset
+    types: dict
+
+
+PINS: dict[str, Pin] = {
+    "1": Pin("sds011", frozenset({"sds011", "pms", "hpm", "npm", "ips", "sps30"}),
+             {"P0": ("pm1", 1.0), "P1": ("pm10", 1.0), "P2": ("pm25", 1.0), "P4": ("pm4", 1.0)}),
+    "3": Pin("bmp280", frozenset({"bmp180", "bmp280"}),
+             {"temperature": ("temperature", 1.0), "pressure": ("pressure", PASCAL)}),
+    "7": Pin("dht22", frozenset({"dht22", "htu21d", "sht3x"}),
+             {"temperature": ("temperature", 1.0), "humidity": ("humidity", 1.0)}),
+    "9": Pin("", frozenset(), {}),  # GPS: lat, lon, height, timestamp - not stored
+    "11": Pin("bme280", frozenset({"bme280"}),
+              {"temperature": ("temperature", 1.0), "humidity": ("humidity", 1.0),
+               "pressure": ("pressure", PASCAL)}),
+    "13": Pin("ds18b20", frozenset({"ds18b20"}), {"temperature": ("temperature", 1.0)}),
+    "15": Pin("dnms", frozenset({"dnms"}),
+              {"noise_LAeq": ("noise_laeq", 1.0), "noise_LA_min": ("noise_la_min", 1.0),
+               "noise_LA_max": ("noise_la_max", 1.0)}),
+    "17": Pin("scd30", frozenset({"scd30"}),
+              {"temperature": ("temperature", 1.0), "humidity": ("humidity", 1.0),
+               "co2_ppm": ("co2", 1.0)}),
+}
+
+PM_QUANTITIES = frozenset({"pm1", "pm25", "pm4", "pm10"})
+# Above this relative humidity, optical PM sensors read too high (water on the particles).
+HUMID_ABOVE = 95.0
+# A humidity value of the kit's own (per-pin form: it comes in a separate POST) counts for this
+# long when the payload itself carries none.
+HUMIDITY_FRESH = timedelta(minutes=10)
+
+# Codes of quantities and sensors are slugs; anything else is unknown without asking the database.
+CODE = re.compile(r"[a-z0-9_-]{1,40}")
+_NUMBER = re.compile(r"\s*([+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?)")
+
+
+class PayloadError(ValueError):
+    """The body as a whole is unusable (400): `code` is stable, the message is for people."""
+
+    def __init__(self, message: str, code: str):
+        super().__init__(message)
+        self.code = code
+
+
+def number_parse(value) -> float | None:
+    """A finite number from a firmware value: "12.30", 12.3, "-59 dBm", "21,5"; else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        number = float(value)
+    elif isinstance(value, str):
+        match = _NUMBER.match(value)
+        if match is None:
+            return None
+        number = float(match.group(1).replace(",", "."))
+    else:
+        return None
+    return number if math.isfinite(number) else None
+
+
+@dataclass
+class Value:
+    value_type: str
+    sensor: str
+    quantity: str
+    result: float
+    # pin form: other sensors of the pin's family the value may belong to
+    family: frozenset = frozenset()
+
+
+@dataclass
+class Push:
+    """A parsed payload: values to store, what was ignored, what was refused and why."""
+
+    values: list[Value] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    rejected: list[dict] = field(default_factory=list)
+    software_version: str = ""
+    health: dict[str, float] = field(default_factory=dict)
+
+
+def payload_parse(data, *, pin: str | None = None) -> Push:
+    """Parse the decoded JSON body of a push. `pin` is the X-PIN header (None, "" or "0" for
+    the custom API form). Raises PayloadError when the body as a whole is unusable."""
+    if not isinstance(data, dict):
+        raise PayloadError("The body must be a JSON object.", "invalid_payload")
+    entries = data.get("sensordatavalues")
+    if not isinstance(entries, list):
+        raise PayloadError('The body has no "sensordatavalues" list.', "missing_sensordatavalues")
+    pin = (pin or "").strip()
+    if pin in ("", "0"):
+        pin_spec = None
+    elif pin in PINS:
+        pin_spec = PINS[pin]
+    else:
+        raise PayloadError(f"Unknown X-PIN {pin[:10]!r}.", "unknown_pin")
+    version = "".join(ch for ch in str(data.get("software_version") or "") if ch.isprintable())
+    push = Push(software_version=version[:40])
+    for entry in entries:
+        if not isinstance(entry, dict) or not isinstance(entry.get("value_type"), str):
+            push.rejected.append({"value_type": None, "reason": "not a {value_type, value} pair"})
+            continue
+        value_type = entry["value_type"][:60]
+        if pin_spec is None:
+            mapped = VALUE_TYPES.get(value_type)
+            target = (mapped.sensor, mapped.quantity, mapped.factor) if mapped else None
+            family = frozenset()
+        else:
+            spec = pin_spec.types.get(value_type)
+            target = (pin_spec.default, *spec) if spec else None
+            family = pin_spec.family
+        if target is None:
+            if value_type in HEALTH_TYPES:
+                health = number_parse(entry.get("value"))
+                if health is not None:
+                    push.health[value_type] = health
+            else:
+                push.ignored.append(value_type)
+            continue
+        number = number_parse(entry.get("value"))
+        if number is None:
+            push.rejected.append({"value_type": value_type, "reason": "not a number"})
+            continue
+        sensor, quantity, factor = target
+        push.values.append(Value(value_type, sensor, quantity, round(number * factor, 6),
+                                 family))
+    return push
+
+
+@dataclass
+class PushResult:
+    stored: int = 0
+    duplicates: int = 0
+    ignored: list[str] = field(default_factory=list)
+    rejected: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"stored": self.stored, "duplicates": self.duplicates, "ignored": self.ignored,
+                "rejected": self.rejected}
+
+
+@dataclass(frozen=True)
+class KitStream:
+    id: int
+    sensor: str
+    quantity: str
+    last_time: datetime | None
+    last_result: float | None
+
+
+def kit_streams(kit: Kit) -> dict[tuple[str, str], KitStream]:
+    """The kit's raw datastreams by (sensor code, quantity code), in one query."""
+    rows = Datastream.objects.filter(kit=kit, calibrated_from__isnull=True).order_by().values_list(
+        "pk", "sensor__code", "observed_property__code", "last_time", "last_result",
+    )  # order_by(): the model's ordering would join the kit and its project for nothing
+    return {(sensor, quantity): KitStream(pk, sensor, quantity, last_time, last_result)
+            for pk, sensor, quantity, last_time, last_result in rows}
+
+
+def stream_resolve(kit: Kit, streams: dict, *, sensor: str, quantity: str,
+                   family: frozenset = frozenset()) -> KitStream | None:
+    """The kit's datastream for this value: an existing one (for the pin form, of any sensor
+    of the pin's family, so a kit with a PMS keeps its PMS datastream), else a new one, made
+    on first use. None when the quantity or sensor is not known on this server."""
+    if not (CODE.fullmatch(sensor) and CODE.fullmatch(quantity)):
+        return None
+    existing = streams.get((sensor, quantity))
+    if existing is None and family:
+        existing = next((s for (code, qty), s in sorted(streams.items())
+                         if qty == quantity and code in family), None)
+    if existing is not None:
+        return existing
+    try:
+        made = datastream_for(kit=kit, property_code=quantity, sensor_code=sensor)
+    except ObjectDoesNotExist:
+        return None
+    stream = KitStream(made.pk, sensor, quantity, made.last_time, made.last_result)
+    streams[(sensor, quantity)] = stream
+    return stream
+
+
+class TooSoon(Exception):
+    def __init__(self, retry_after: int):
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+def push_store(*, kit: Kit, push: Push, now: datetime, min_interval: int = 0) -> PushResult:
+    """Store one parsed push of `kit`, stamped `now` (to the second). Raises TooSoon when a
+    datastream of this push received a push less than `min_interval` seconds ago (a replay in
+    the same second is not "too soon": it is answered as duplicates)."""
+    stamp = now.replace(microsecond=0)
+    result = PushResult(ignored=push.ignored, rejected=list(push.rejected))
+    streams = kit_streams(kit)
+    targets: list[tuple[Value, KitStream]] = []
+    for value in push.values:
+        stream = stream_resolve(kit, streams, sensor=value.sensor, quantity=value.quantity,
+                                family=value.family)
+        if stream is None:
+            result.rejected.append({"value_type": value.value_type,
+                                    "reason": "quantity or sensor not known on this server"})
+        else:
+            targets.append((value, stream))
+    if min_interval:
+        _interval_check({stream for _value, stream in targets}, stamp, min_interval)
+    if push.software_version and push.software_version != kit.software_version:
+        Kit.objects.filter(pk=kit.pk).update(software_version=push.software_version)
+        kit.software_version = push.software_version
+    humid = _humid(targets, streams, stamp)
+    readings = [
+        Reading(stream.id, stamp, value.result,
+                Quality.HUMID if humid and value.quantity in PM_QUANTITIES else 0)
+        for value, stream in targets
+    ]
+    stored = observations_store(readings, now=now)
+    for index, reason in stored.rejected:
+        result.rejected.append({"value_type": targets[index][0].value_type, "reason": reason})
+    result.stored = stored.stored
+    result.duplicates = stored.received - stored.stored
+    return result
+
+
+def _interval_check(streams: set, stamp: datetime, min_interval: int) -> None:
+    waits = [
+        min_interval - (stamp - stream.last_time).total_seconds()
+        for stream in streams
+        if stream.last_time is not None and stream.last_time != stamp
+        and timedelta(0) < stamp - stream.last_time < timedelta(seconds=min_interval)
+    ]
+    if waits:
+        raise TooSoon(max(1, math.ceil(max(waits))))
+
+
+def _humid(targets, streams, stamp) -> bool:
+    """Relative humidity above 95 %: in this payload, or else the kit's own latest value of
+    the last few minutes (the per-pin form sends humidity and PM in separate POSTs)."""
+    in_payload = [value.result for value, _stream in targets
+                  if value.quantity == "humidity" and value.result <= 100]
+    if in_payload:
+        return max(in_payload) > HUMID_ABOVE
+    recent = [s.last_result for s in streams.values()
+              if s.quantity == "humidity" and s.last_result is not None
+              and s.last_result <= 100 and s.last_time is not None
+              and stamp - s.last_time <= HUMIDITY_FRESH]
+    return bool(recent) and max(recent) > HUMID_ABOVE
+

@@ -1,0 +1,41 @@
+"""Celery tasks of the sensors app: thin wrappers around the services, run by beat
+(schedules in portal/settings.py `CELERY_BEAT_SCHEDULE`).
+
+- `aggregates_update_task` (every minute): quality flags, calibrated series and hourly/daily
+  aggregates for the buckets that received data (`sensors.aggregates`).
+- `kits_offline_check_task` (every 15 minutes): tell owners once when their kit went quiet
+  (`sensors.offline`).
+- `observation_partitions_task` (monthly): monthly partitions of the observation store ahead
+  of time, PostgreSQL only (`sensors.partitions`).
+"""
+
+import smtplib
+
+from celery import shared_task
+
+RETRY_ON = (ConnectionError, TimeoutError)
+
+
+@shared_task(autoretry_for=RETRY_ON, retry_backoff=10, max_retries=3)
+def aggregates_update_task() -> int:
+    """Returns the number of dirty buckets processed."""
+    from sensors.aggregates import aggregates_update
+
+    return aggregates_update().claimed
+
+
+@shared_task(autoretry_for=(*RETRY_ON, smtplib.SMTPException), retry_backoff=60,
+             max_retries=3)
+def kits_offline_check_task() -> int:
+    """Returns the number of owners notified."""
+    from sensors.offline import kits_offline_notify
+
+    return kits_offline_notify()
+
+
+@shared_task(autoretry_for=RETRY_ON, retry_backoff=60, max_retries=3)
+def observation_partitions_task(months_ahead: int = 3) -> list[str]:
+    """Returns the names of the partitions created."""
+    from sensors.partitions import partitions_ensure
+
+    return partitions_ensure(months_ahead=months_ahead)
