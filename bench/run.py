@@ -46,9 +46,10 @@ def build_registers(algorithms, pilots, evaluated, prefix="schaal"):
 
     `bulk_create` inserts rows directly (no services, no save()): every row is inserted in its
     final, published state, so nothing published is ever changed afterwards, which is what the
-    immutability guards protect. Only `Algorithm.current_version` is set after the insert
-    (bulk_update on Algorithm, which is not a frozen model). Each pilot gets two KPIs; the first
-    `evaluated` pilots get a published final evaluation with a result per KPI.
+    immutability guards protect. Only `Algorithm.current_version` and `Pilot.current_version`
+    are set after the insert (bulk_update on models that are not frozen). Each pilot gets two
+    KPIs and its published version 1; the first `evaluated` pilots get a published final
+    evaluation with a result per KPI.
     """
     import datetime as dt
     from decimal import Decimal
@@ -56,7 +57,16 @@ def build_registers(algorithms, pilots, evaluated, prefix="schaal"):
     from django.utils import timezone
 
     from registry import standard
-    from registry.models import Algorithm, AlgorithmVersion, Evaluation, Kpi, KpiResult, Pilot
+    from registry.models import (
+        Algorithm,
+        AlgorithmVersion,
+        Evaluation,
+        Kpi,
+        KpiResult,
+        Pilot,
+        PilotVersion,
+        kpi_definition,
+    )
 
     now = timezone.now()
     themes = standard.THEME_VALUES
@@ -119,6 +129,22 @@ def build_registers(algorithms, pilots, evaluated, prefix="schaal"):
         ],
         batch_size=1000,
     )
+    # Version 1 of every pilot: the frozen snapshot pilot_publish() keeps, inserted published.
+    pilot_versions = PilotVersion.objects.bulk_create(
+        [
+            PilotVersion(
+                pilot=pilot, number=1, state=PilotVersion.State.PUBLISHED, published_at=now,
+                submitted_at=now, algorithms=[],
+                kpis=[kpi_definition(kpi) for kpi in kpis[2 * index:2 * index + 2]],
+                **{field: getattr(pilot, field) for field in Pilot.CONTENT_FIELDS},
+            )
+            for index, pilot in enumerate(new_pilots)
+        ],
+        batch_size=500,
+    )
+    for pilot, version in zip(new_pilots, pilot_versions, strict=True):
+        pilot.current_version = version
+    Pilot.objects.bulk_update(new_pilots, ["current_version"], batch_size=500)
     evaluations = Evaluation.objects.bulk_create(
         [
             Evaluation(

@@ -11,6 +11,7 @@ from registry.models import (
     Kpi,
     Pilot,
     PilotEvent,
+    PilotVersion,
 )
 
 
@@ -109,6 +110,13 @@ class PilotAdmin(ReadOnlyAdmin):
     inlines = [KpiInline]
 
 
+@admin.register(PilotVersion)
+class PilotVersionAdmin(ReadOnlyAdmin):
+    list_display = ["title", "pilot", "number", "state", "published_at", "withdrawn_at"]
+    list_filter = ["state"]
+    search_fields = ["title", "pilot__slug"]
+
+
 @admin.register(Evaluation)
 class EvaluationAdmin(ReadOnlyAdmin):
     list_display = ["pilot", "kind", "state", "evaluated_on", "decision", "published_at"]
@@ -118,6 +126,6 @@ class EvaluationAdmin(ReadOnlyAdmin):
 
 @admin.register(PilotEvent)
 class PilotEventAdmin(ReadOnlyAdmin):
-    list_display = ["at", "pilot", "action", "from_state", "to_state", "by"]
+    list_display = ["at", "pilot", "version", "action", "from_state", "to_state", "by"]
     list_filter = ["action"]
     search_fields = ["pilot__slug", "reason"]

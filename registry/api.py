@@ -151,6 +151,11 @@ class PilotSerializer(serializers.ModelSerializer):
     )
     kpis = KpiSerializer(many=True)
     evaluations = EvaluationSerializer(many=True)
+    version = serializers.IntegerField(
+        read_only=True, allow_null=True,
+        help_text=_("The number of the published version of the pilot's record (1, 2, …); "
+                    "its history is on the pilot's page."),
+    )
 
     class Meta:
         model = Pilot
@@ -159,7 +164,8 @@ class PilotSerializer(serializers.ModelSerializer):
             "planned_end_date", "neighbourhood", "latitude", "longitude", "department",
             "alderman", "problem", "goal", "hypothesis", "intervention", "evaluation_design",
             "partners", "budget", "data_collected", "personal_data", "legal_basis", "dpia_link",
-            "retention", "next_review_date", "algorithms", "published_at", "kpis", "evaluations",
+            "retention", "next_review_date", "algorithms", "published_at", "version", "kpis",
+            "evaluations",
         ]
 
 

@@ -17,7 +17,13 @@ from django.utils import timezone
 
 from portal.accounts.models import User
 from registry import services
-from registry.models import Algorithm, AlgorithmEvent, AlgorithmVersion, Pilot
+from registry.models import (
+    KPI_DEFINITION_FIELDS,
+    Algorithm,
+    AlgorithmEvent,
+    AlgorithmVersion,
+    Pilot,
+)
 
 ORGANISATION = "Gemeente Zoetermeer"
 CONTACT = "algoritmes@zoetermeer.example"
@@ -639,6 +645,49 @@ PILOTS = {
 }
 
 
+# Changes to published pilots, as new versions (four-eyes): slug -> (content changes, KPI
+# definition changes {position: fields}, publish?). The bus pilot was adjusted after its final
+# evaluation (version 2, published: see its history); a change to the lampposts awaits approval
+# (log in as the admin to publish it).
+PILOT_CHANGES = {
+    "zelfrijdende-bus-dutch-innovation-park": ({
+        "planned_end_date": dt.date(2026, 9, 30),
+        "hypothesis": (
+            "Als de zelfrijdende bus alleen in de spits rijdt en parkeren op het park duurder "
+            "wordt, dan nemen gemiddeld 100 mensen per werkdag de bus."
+        ),
+        "intervention": (
+            "Eén elektrische bus voor 8 personen rijdt een vaste route van 1,4 km, alleen in de "
+            "ochtend- en avondspits. Er zit altijd een steward in de bus. Werkgevers op het park "
+            "maken parkeren duurder."
+        ),
+        "partners": (
+            "Dutch Innovation Park (initiatiefnemer), vervoerder, leverancier van de bus, "
+            "Haagse Hogeschool (onderzoek), werkgeversvereniging van het park."
+        ),
+    }, {1: {"target_value": Decimal("100"), "target_date": dt.date(2026, 9, 30)}}, True),
+    "living-lab-scheveningen-lantaarnpalen": ({
+        "partners": (
+            "Living Lab Scheveningen, netbeheerder, leverancier van de sensoren, "
+            "ondernemersvereniging Scheveningen Bad."
+        ),
+    }, {}, False),
+}
+
+
+def _change_pilot(pilot, *, editor, approver, changes, kpi_changes, publish) -> None:
+    version = services.pilot_new_draft(pilot=pilot, by=editor, **changes)
+    definitions = version.kpi_objects()
+    for position, fields in kpi_changes.items():
+        kpi = definitions[position - 1]
+        current = {field: getattr(kpi, field) for field in KPI_DEFINITION_FIELDS}
+        services.pilot_version_kpi_save(version=version, by=editor, position=position,
+                                        **{**current, **fields})
+    services.pilot_version_submit(version=version, by=editor)
+    if publish:
+        services.pilot_version_publish(version=version, by=approver)
+
+
 def load_pilots(*, editor, approver) -> int:
     """The demo pilots, through the services (four-eyes). A pilot whose slug exists is left."""
     created = 0
@@ -664,6 +713,10 @@ def load_pilots(*, editor, approver) -> int:
                 },
             )
             services.evaluation_publish(evaluation=evaluation, by=approver)
+        if slug in PILOT_CHANGES:
+            changes, kpi_changes, publish = PILOT_CHANGES[slug]
+            _change_pilot(pilot, editor=editor, approver=approver, changes=changes,
+                          kpi_changes=kpi_changes, publish=publish)
         created += 1
     return created
 

@@ -3,7 +3,15 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from registry import standard
-from registry.models import Algorithm, AlgorithmVersion, Evaluation, Kpi, KpiResult, Pilot
+from registry.models import (
+    KPI_DEFINITION_FIELDS,
+    Algorithm,
+    AlgorithmVersion,
+    Evaluation,
+    Kpi,
+    KpiResult,
+    Pilot,
+)
 
 # The form's sections follow the standard's tabs, plus the municipality's own fields.
 FIELDSETS = [
@@ -249,7 +257,14 @@ class KpiForm(SentenceCaseLabelsMixin, forms.ModelForm):
         }
 
     def fieldsets(self):
-        return [(_("KPI"), [self[name] for name in KPI_FORM_FIELDS])]
+        return [(_("KPI"), [self[name] for name in self._meta.fields])]
+
+
+class KpiDefinitionForm(KpiForm):
+    """A KPI's definition in a version of a published pilot: no result (evaluations set it)."""
+
+    class Meta(KpiForm.Meta):
+        fields = list(KPI_DEFINITION_FIELDS)
 
 
 EVALUATION_FIELDSETS = [

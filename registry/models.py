@@ -5,9 +5,13 @@ key names (see registry/standard.py and docs/registers.md), plus the municipalit
 State changes happen only in registry/services.py, which writes an `AlgorithmEvent` per
 transition. A published (or withdrawn) version's content can never change: `save()` and
 `QuerySet.update()` refuse it, and such a version cannot be deleted.
+
+The pilot register (below): a `Pilot` with KPIs, evaluations and its frozen published versions
+(`PilotVersion`), through the same four-eyes workflow.
 """
 
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -87,7 +91,7 @@ class FrozenQuerySet(models.QuerySet):
 class FrozenWhenPublished(models.Model):
     """A row whose CONTENT_FIELDS can never change once its `state` is in FROZEN_STATES.
 
-    Used by algorithm versions and pilot evaluations. Subclasses define `state`,
+    Used by algorithm versions, pilot versions and evaluations. Subclasses define `state`,
     CONTENT_FIELDS, FROZEN_STATES and FROZEN_NOUN, and use FrozenQuerySet as manager.
     """
 
@@ -122,7 +126,8 @@ class FrozenWhenPublished(models.Model):
 class PublicationBookkeeping(models.Model):
     """Who created, submitted, published and withdrew a record, and when (four-eyes workflow).
 
-    Shared by algorithm versions and pilots; written only by registry/services.py.
+    Shared by algorithm versions, pilots and pilot versions; written only by
+    registry/services.py.
     """
 
     created_by = models.ForeignKey(
@@ -454,15 +459,31 @@ class AlgorithmEvent(TransitionEvent):
         verbose_name = _("algorithm event")
         verbose_name_plural = _("algorithm events")
 
+    # What the shared timeline template shows (registry/_timeline.html), as for PilotEvent.
+    @property
+    def from_label(self) -> str:
+        return self.get_from_state_display()
+
+    @property
+    def to_label(self) -> str:
+        return self.get_to_state_display()
+
+    @property
+    def version_number(self) -> int:
+        return self.version.number
+
 
 # --- the pilot register ----------------------------------------------------------------------
 #
-# A pilot is one record (not versioned, unlike an algorithm): its publication goes through the
-# same four-eyes workflow states, and its life-cycle status through its own table of allowed
-# transitions (registry/services.py). Every change of either writes a PilotEvent. Evaluations are
-# recorded as drafts and published four-eyes; a published evaluation (with its per-KPI results)
-# can never change. Sensor projects, challenges and ideas hold their own links to a pilot
-# (registry never imports them); the pilot holds its links to algorithms.
+# A pilot goes through the same four-eyes publication workflow as an algorithm version, and
+# through its own life cycle (status; registry/services.py). The `Pilot` row holds the content
+# the public sees, so that lists, map, dashboard and API read one table; every published version
+# of that content (with its KPI definitions and linked algorithms) is kept as a frozen
+# `PilotVersion`, and a change to a published pilot is a new version, published four-eyes.
+# Every change writes a PilotEvent. Evaluations are recorded as drafts and published four-eyes; a
+# published evaluation (with its per-KPI results) can never change. Sensor projects, challenges
+# and ideas hold their own links to a pilot (registry never imports them); the pilot holds its
+# links to algorithms.
 
 
 def _long_text(verbose_name, help_text=""):
@@ -480,32 +501,9 @@ def _measure(verbose_name):
 PublicationState = AlgorithmVersion.State
 
 
-class Pilot(PublicationBookkeeping):
-    """One pilot (experiment) of the municipality, with its plan, KPIs and evaluations."""
-
-    class Status(models.TextChoices):
-        IDEA = "idea", _("idea")
-        PREPARATION = "preparation", _("preparation")
-        RUNNING = "running", _("running")
-        EVALUATING = "evaluating", _("being evaluated")
-        SCALED_UP = "scaled_up", _("scaled up")
-        CONTINUED = "continued", _("continued")
-        ADJUSTED = "adjusted", _("adjusted")
-        STOPPED = "stopped", _("stopped")
-        PROHIBITED = "prohibited", _("prohibited")
-
-    State = PublicationState
-    PUBLIC_STATES = (PublicationState.PUBLISHED, PublicationState.WITHDRAWN)
-
-    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
-    slug = models.SlugField(_("slug"), max_length=120, unique=True)
-    state = models.CharField(
-        _("state"), max_length=16, choices=PublicationState.choices,
-        default=PublicationState.DRAFT,
-    )
-    status = models.CharField(
-        _("status"), max_length=16, choices=Status.choices, default=Status.IDEA,
-    )
+class PilotContent(models.Model):
+    """The content of a pilot record: shared by the pilot (what the public sees) and its
+    versions (PilotVersion: every published version, and the change in progress)."""
 
     title = models.CharField(_("title"), max_length=200)
     summary = models.TextField(
@@ -574,10 +572,6 @@ class Pilot(PublicationBookkeeping):
         _("next review date"), null=True, blank=True,
         help_text=_("When the pilot must be evaluated or reviewed next."),
     )
-    algorithms = models.ManyToManyField(
-        Algorithm, verbose_name=_("algorithms used"), blank=True, related_name="pilots",
-    )
-
     CONTENT_FIELDS = (
         "title", "summary", "theme", "start_date", "planned_end_date", "neighbourhood",
         "latitude", "longitude", "department", "alderman", "problem", "goal", "hypothesis",
@@ -588,6 +582,75 @@ class Pilot(PublicationBookkeeping):
         "title", "summary", "theme", "start_date", "planned_end_date", "neighbourhood",
         "department", "alderman", "problem", "goal", "hypothesis", "intervention",
         "evaluation_design", "data_collected", "next_review_date",
+    )
+
+    class Meta:
+        abstract = True
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if self.start_date and self.planned_end_date and self.planned_end_date < self.start_date:
+            errors["planned_end_date"] = [_("The end date cannot be before the start date.")]
+        if (self.latitude is None) != (self.longitude is None):
+            errors["longitude"] = [_("Give both latitude and longitude, or neither.")]
+        if self.personal_data:
+            for field in ("legal_basis", "dpia_link", "retention"):
+                if not (getattr(self, field) or "").strip():
+                    errors[field] = [_("Required when personal data is processed.")]
+        if errors:
+            raise ValidationError(errors)
+
+    def publication_errors(self) -> dict[str, list[str]]:
+        return {
+            field: [_("Fill in this field before the pilot can be published.")]
+            for field in self.REQUIRED_FOR_PUBLICATION
+            if not str(getattr(self, field) or "").strip()
+        }
+
+
+class Pilot(PilotContent, PublicationBookkeeping):
+    """One pilot (experiment) of the municipality, with its plan, KPIs and evaluations.
+
+    Its content fields (PilotContent) are what the public sees: the current published
+    version, or the draft before the first publication. Every published version is kept,
+    frozen, as a PilotVersion; a change to a published pilot is proposed as a new version and
+    copied here when a colleague publishes it (registry/services.py).
+    """
+
+    class Status(models.TextChoices):
+        IDEA = "idea", _("idea")
+        PREPARATION = "preparation", _("preparation")
+        RUNNING = "running", _("running")
+        EVALUATING = "evaluating", _("being evaluated")
+        SCALED_UP = "scaled_up", _("scaled up")
+        CONTINUED = "continued", _("continued")
+        ADJUSTED = "adjusted", _("adjusted")
+        STOPPED = "stopped", _("stopped")
+        PROHIBITED = "prohibited", _("prohibited")
+
+    State = PublicationState
+    PUBLIC_STATES = (PublicationState.PUBLISHED, PublicationState.WITHDRAWN)
+
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    slug = models.SlugField(_("slug"), max_length=120, unique=True)
+    state = models.CharField(
+        _("state"), max_length=16, choices=PublicationState.choices,
+        default=PublicationState.DRAFT,
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.IDEA,
+    )
+
+    algorithms = models.ManyToManyField(
+        Algorithm, verbose_name=_("algorithms used"), blank=True, related_name="pilots",
+    )
+
+    # The version the public sees (the latest published one; None before the first
+    # publication). Kept by the services.
+    current_version = models.OneToOneField(
+        "PilotVersion", verbose_name=_("current public version"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
     )
 
     class Meta:
@@ -616,27 +679,6 @@ class Pilot(PublicationBookkeeping):
             and self.status not in self.CLOSED_STATUSES
             and self.next_review_date < timezone.localdate()
         )
-
-    def clean(self):
-        super().clean()
-        errors = {}
-        if self.start_date and self.planned_end_date and self.planned_end_date < self.start_date:
-            errors["planned_end_date"] = [_("The end date cannot be before the start date.")]
-        if (self.latitude is None) != (self.longitude is None):
-            errors["longitude"] = [_("Give both latitude and longitude, or neither.")]
-        if self.personal_data:
-            for field in ("legal_basis", "dpia_link", "retention"):
-                if not (getattr(self, field) or "").strip():
-                    errors[field] = [_("Required when personal data is processed.")]
-        if errors:
-            raise ValidationError(errors)
-
-    def publication_errors(self) -> dict[str, list[str]]:
-        return {
-            field: [_("Fill in this field before the pilot can be published.")]
-            for field in self.REQUIRED_FOR_PUBLICATION
-            if not str(getattr(self, field) or "").strip()
-        }
 
 
 class Kpi(models.Model):
@@ -681,6 +723,102 @@ class Kpi(models.Model):
         return self.name
 
 
+# What a pilot version keeps of each KPI: its definition. The measured result and assessment
+# are not versioned: a published final evaluation sets them (evaluation_publish).
+KPI_DEFINITION_FIELDS = (
+    "name", "definition", "unit", "direction", "baseline_value", "baseline_date",
+    "baseline_source", "target_value", "target_date",
+)
+
+
+def _json_value(value):
+    """A KPI value as JSON keeps it: decimals as text with the field's three decimals (so a
+    value typed as "96.5" and one read back as 96.500 are the same), dates as YYYY-MM-DD."""
+    if isinstance(value, Decimal):
+        return str(value.quantize(Decimal("0.001")))
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def kpi_definition(kpi, *, kpi_id=None) -> dict:
+    """One KPI's definition as a pilot version stores it: {"id": the Kpi's pk (None for a KPI
+    that a version in progress adds), name, definition, …}. Works on any object with the KPI
+    fields (also the historical models of a data migration)."""
+    return {"id": kpi_id if kpi_id is not None else kpi.pk,
+            **{field: _json_value(getattr(kpi, field)) for field in KPI_DEFINITION_FIELDS}}
+
+
+def algorithm_refs(algorithms) -> list[dict]:
+    """The algorithms a pilot uses, as a version stores them: [{slug, name}] by slug, with the
+    name the algorithm had then (so the history needs no extra query)."""
+    return sorted(
+        ({"slug": a.slug, "name": a.current_version.name if a.current_version_id else a.slug}
+         for a in algorithms),
+        key=lambda ref: ref["slug"],
+    )
+
+
+class PilotVersion(PilotContent, FrozenWhenPublished, PublicationBookkeeping):
+    """One version of a pilot's record: the content fields, the linked algorithms and the KPI
+    definitions. A published (or withdrawn) version is frozen like an algorithm version; at most
+    one version per pilot is in progress (a change proposed for the published pilot)."""
+
+    State = PublicationState
+    FROZEN_STATES = (PublicationState.PUBLISHED, PublicationState.WITHDRAWN)
+    OPEN_STATES = (PublicationState.DRAFT, PublicationState.SUBMITTED)
+    FROZEN_NOUN = "pilot version"
+
+    pilot = models.ForeignKey(
+        Pilot, verbose_name=_("pilot"), on_delete=models.CASCADE, related_name="versions"
+    )
+    number = models.PositiveIntegerField(_("version number"))
+    state = models.CharField(
+        _("state"), max_length=16, choices=PublicationState.choices,
+        default=PublicationState.DRAFT,
+    )
+    # [{slug, name}] of the linked algorithms (algorithm_refs).
+    algorithms = models.JSONField(
+        _("algorithms used"), default=list, blank=True, encoder=UnicodeJSONEncoder,
+    )
+    # The KPI definitions (kpi_definition); "id" is None for a KPI that this version adds, until
+    # the version is published.
+    kpis = models.JSONField(_("KPIs"), default=list, blank=True, encoder=UnicodeJSONEncoder)
+
+    objects = FrozenQuerySet.as_manager()
+
+    CONTENT_FIELDS = PilotContent.CONTENT_FIELDS + ("algorithms", "kpis")
+
+    class Meta:
+        verbose_name = _("pilot version")
+        verbose_name_plural = _("pilot versions")
+        ordering = ["pilot", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["pilot", "number"],
+                                    name="registry_pilot_version_number_unique"),
+            models.UniqueConstraint(
+                fields=["pilot"], condition=models.Q(state__in=["draft", "submitted"]),
+                name="registry_one_open_pilot_version",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.title} (v{self.number})"
+
+    def kpi_objects(self) -> list[Kpi]:
+        """The KPI definitions as unsaved Kpi objects (for the KPI table and the KPI form),
+        each with `position` (1, 2, …: its place in this version, used in the edit link)."""
+        kpis = []
+        for position, entry in enumerate(self.kpis, start=1):
+            kpi = Kpi(pilot_id=self.pilot_id, **{
+                field: Kpi._meta.get_field(field).to_python(entry.get(field))
+                for field in KPI_DEFINITION_FIELDS
+            })
+            kpi.position, kpi.kpi_id = position, entry.get("id")
+            kpis.append(kpi)
+        return kpis
+
+
 class Evaluation(FrozenWhenPublished):
     """A mid-term or final evaluation of a pilot, with the decision taken on it."""
 
@@ -696,9 +834,13 @@ class Evaluation(FrozenWhenPublished):
 
     class State(models.TextChoices):
         DRAFT = "draft", _("Draft")
+        RETURNED = "returned", _("Sent back")
         PUBLISHED = "published", _("Published")
 
     FROZEN_STATES = (State.PUBLISHED,)
+    # A draft awaits publication; a colleague may send it back (with a reason), and changing
+    # it makes it a draft again (evaluation_update, evaluation_return in registry/services.py).
+    EDITABLE_STATES = (State.DRAFT, State.RETURNED)
     FROZEN_NOUN = "evaluation"
 
     pilot = models.ForeignKey(
@@ -835,6 +977,8 @@ class PilotEvent(TransitionEvent):
         WITHDRAW = "withdraw", _("Withdrawn")
         STATUS = "status", _("Status changed")
         EVALUATION_RECORD = "evaluation_record", _("Evaluation recorded")
+        EVALUATION_UPDATE = "evaluation_update", _("Evaluation changed")
+        EVALUATION_RETURN = "evaluation_return", _("Evaluation sent back")
         EVALUATION_PUBLISH = "evaluation_publish", _("Evaluation published")
 
     # Events the public sees in the timeline; civil servants see all.
@@ -847,6 +991,12 @@ class PilotEvent(TransitionEvent):
         Evaluation, verbose_name=_("evaluation"), null=True, blank=True,
         on_delete=models.CASCADE, related_name="events",
     )
+    # The version a publication step was about: every version of a published pilot; the
+    # first publication (the pilot's own draft) is version 1 once published.
+    version = models.ForeignKey(
+        PilotVersion, verbose_name=_("version"), null=True, blank=True,
+        on_delete=models.CASCADE, related_name="events",
+    )
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)
     from_state = models.CharField(_("from"), max_length=16, blank=True)
     to_state = models.CharField(_("to"), max_length=16, blank=True)
@@ -856,7 +1006,12 @@ class PilotEvent(TransitionEvent):
         verbose_name_plural = _("pilot events")
 
     def _label(self, value: str) -> str:
-        choices = Pilot.Status if self.action == self.Action.STATUS else PublicationState
+        if self.action == self.Action.STATUS:
+            choices = Pilot.Status
+        elif self.evaluation_id is not None:
+            choices = Evaluation.State
+        else:
+            choices = PublicationState
         try:
             return choices(value).label
         except ValueError:

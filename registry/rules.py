@@ -28,7 +28,9 @@ PERMISSIONS = {
     "registry.publish_algorithm": is_editor & is_not_submitter,
     "registry.withdraw_algorithm": is_editor,
     "registry.view_algorithm_drafts": is_editor,
-    # pilot register; publish_pilot also publishes (or rejects) an evaluation: four-eyes
+    # pilot register; publish_pilot also publishes or rejects a version of a published pilot,
+    # and publishes or sends back an evaluation: four-eyes. change_pilot_draft also proposes
+    # and edits a new version of a published pilot; record_evaluation also edits a draft one.
     "registry.add_pilot": is_editor,
     "registry.change_pilot_draft": is_editor,
     "registry.change_pilot_status": is_editor,

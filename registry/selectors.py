@@ -2,12 +2,16 @@
 
 import json
 import uuid
+from decimal import Decimal
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext
 
 from registry import standard
 from registry.models import (
+    KPI_DEFINITION_FIELDS,
     Algorithm,
     AlgorithmEvent,
     AlgorithmVersion,
@@ -17,7 +21,9 @@ from registry.models import (
     Pilot,
     PilotEvent,
     PilotSubscription,
+    PilotVersion,
 )
+from registry.templatetags.registry_extras import number
 
 State = AlgorithmVersion.State
 
@@ -85,11 +91,25 @@ def algorithm_open_version(*, algorithm: Algorithm) -> AlgorithmVersion | None:
     )
 
 
-def algorithm_published_versions(*, algorithm: Algorithm) -> QuerySet[AlgorithmVersion]:
-    """Every version that has been public, newest first."""
-    return algorithm.versions.filter(state__in=AlgorithmVersion.FROZEN_STATES).order_by(
+def published_versions(record) -> QuerySet:
+    """Every version of an algorithm or pilot that has been public, newest first."""
+    return record.versions.filter(state__in=record.versions.model.FROZEN_STATES).order_by(
         "-number"
     )
+
+
+def version_history(versions) -> list[dict]:
+    """The history page's entries, newest first: each published version with what changed
+    since the one before it (`changes` is None for the first)."""
+    versions = list(versions)
+    return [
+        {
+            "version": version,
+            "previous": previous,
+            "changes": version_diff(previous, version) if previous else None,
+        }
+        for version, previous in zip(versions, [*versions[1:], None], strict=False)
+    ]
 
 
 def algorithm_events(*, algorithm: Algorithm, include_internal: bool) -> QuerySet:
@@ -102,29 +122,74 @@ def algorithm_events(*, algorithm: Algorithm, include_internal: bool) -> QuerySe
     return events.order_by("-at", "-pk")
 
 
-def version_diff(older: AlgorithmVersion, newer: AlgorithmVersion) -> list[dict]:
-    """The content fields that differ between two versions: [{field, label, before, after}]."""
+def version_diff(older, newer) -> list[dict]:
+    """What differs between two versions of a record (algorithm or pilot versions, or a pilot
+    version and the pilot's current version): [{field, label, before, after}] as text, in the
+    newer version's order. A pilot version's KPIs are compared per KPI and per field."""
+    before = {key: (label, text) for key, label, text in _diff_items(older)}
     rows = []
-    for field in AlgorithmVersion.CONTENT_FIELDS:
-        before, after = getattr(older, field), getattr(newer, field)
-        if before != after:
-            rows.append({
-                "field": field,
-                "label": AlgorithmVersion._meta.get_field(field).verbose_name,
-                "before": _display(before),
-                "after": _display(after),
-            })
+    for key, label, after in _diff_items(newer, known=before):
+        _label, text = before.pop(key, (label, ""))
+        if text != after:
+            rows.append({"field": key, "label": label, "before": text, "after": after})
+    rows += [{"field": key, "label": label, "before": text, "after": ""}
+             for key, (label, text) in before.items() if text]
     return rows
+
+
+def _diff_items(version, known=None):
+    """(key, label, text) of every content field of a version, KPI fields one by one. A KPI
+    that is not among the `known` keys (the older version's) is one item: it was added."""
+    model = type(version)
+    for field in model.CONTENT_FIELDS:
+        value = getattr(version, field)
+        if field == "kpis":
+            yield from _kpi_diff_items(value, known)
+        else:
+            yield field, model._meta.get_field(field).verbose_name, _display(value)
+
+
+def _kpi_diff_items(definitions: list[dict], known=None):
+    for position, entry in enumerate(definitions, start=1):
+        key = f"kpi-{entry['id'] if entry.get('id') is not None else f'new-{position}'}"
+        name = entry.get("name", "")
+        texts = [
+            (field, Kpi._meta.get_field(field).verbose_name, _display(_kpi_value(entry, field)))
+            for field in KPI_DEFINITION_FIELDS
+        ]
+        if known is not None and f"{key}-name" not in known:
+            label = gettext("KPI “%(name)s” (added)") % {"name": name}
+            yield key, label, "\n".join(f"{capfirst(label)}: {text}"
+                                         for _field, label, text in texts if text)
+            continue
+        for field, field_label, text in texts:
+            label = gettext("KPI “%(name)s”: %(field)s") % {"name": name, "field": field_label}
+            yield f"{key}-{field}", label, text
+
+
+def _kpi_value(entry: dict, field: str):
+    """A KPI definition's value as stored in a version, ready for _display."""
+    value = entry.get(field)
+    if field in ("baseline_value", "target_value") and value not in (None, ""):
+        return Decimal(value)
+    if field == "direction" and value in Kpi.Direction.values:
+        return Kpi.Direction(value).label
+    return value
 
 
 def _display(value) -> str:
     """A field value as text for the before/after table."""
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return gettext("Yes") if value else gettext("No")
+    if isinstance(value, Decimal):
+        return number(value, "", grouping=True)
     if isinstance(value, list):
         return "\n".join(
             (f"{item.get('title', '')} ({item['link']})" if item.get("link")
-             else item.get("title", "")) if isinstance(item, dict) else str(item)
+             else item.get("title") or item.get("name", "")) if isinstance(item, dict)
+            else str(item)
             for item in value
         )
     if hasattr(value, "isoformat"):
@@ -231,6 +296,27 @@ def pilot_open_list() -> QuerySet[Pilot]:
     )
 
 
+def pilot_open_versions() -> QuerySet[PilotVersion]:
+    """Changes in progress to published pilots (draft or awaiting approval), for civil
+    servants."""
+    return (
+        PilotVersion.objects.filter(state__in=PilotVersion.OPEN_STATES)
+        .select_related("pilot", "submitted_by")
+        .only("pk", "number", "state", "title", "updated_at", "submitted_by", "pilot__slug",
+              "pilot__title")
+        .order_by("-updated_at", "-pk")
+    )
+
+
+def pilot_open_version(*, pilot: Pilot) -> PilotVersion | None:
+    """The change in progress to a published pilot, if any."""
+    return (
+        pilot.versions.filter(state__in=PilotVersion.OPEN_STATES)
+        .select_related("submitted_by", "created_by")
+        .first()
+    )
+
+
 def pilot_evaluations(*, pilot: Pilot, include_drafts: bool) -> QuerySet[Evaluation]:
     evaluations = pilot.evaluations.select_related("submitted_by", "published_by")
     if not include_drafts:
@@ -242,7 +328,7 @@ def pilot_evaluations(*, pilot: Pilot, include_drafts: bool) -> QuerySet[Evaluat
 
 def pilot_events(*, pilot: Pilot, include_internal: bool) -> QuerySet[PilotEvent]:
     """The timeline. The public sees publication, status and published evaluations."""
-    events = pilot.events.select_related("by")
+    events = pilot.events.select_related("by").annotate(version_number=F("version__number"))
     if not include_internal:
         events = events.filter(action__in=PilotEvent.PUBLIC_ACTIONS)
     return events.order_by("-at", "-pk")
@@ -253,6 +339,7 @@ def published_pilots_for_api(**filters) -> QuerySet[Pilot]:
     evaluations with their KPI results: a fixed number of queries per page."""
     return (
         pilot_public_list(**filters).filter(state=Pilot.State.PUBLISHED)
+        .annotate(version=F("current_version__number"))
         .prefetch_related(
             "kpis",
             Prefetch("algorithms", queryset=Algorithm.objects.filter(

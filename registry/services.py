@@ -9,6 +9,9 @@ The workflow of a version (four-eyes, after the national register's SELF_PUBLISH
 A civil servant drafts and submits; a *different* civil servant (or an admin who did not submit
 it) publishes or sends it back. A published version is never changed: editing a published
 algorithm makes a new draft version (a copy), and the old version stays in the history.
+
+The pilot register (second half) uses the same workflow for a pilot's first publication and then
+for the versions of a published pilot (pilot_new_draft … pilot_version_publish).
 """
 
 from django.conf import settings
@@ -25,6 +28,7 @@ from portal.core.models import Notification
 from portal.core.services import notification_send
 from registry import standard
 from registry.models import (
+    KPI_DEFINITION_FIELDS,
     Algorithm,
     AlgorithmEvent,
     AlgorithmVersion,
@@ -34,6 +38,9 @@ from registry.models import (
     Pilot,
     PilotEvent,
     PilotSubscription,
+    PilotVersion,
+    algorithm_refs,
+    kpi_definition,
 )
 
 State = AlgorithmVersion.State
@@ -103,14 +110,41 @@ def _locked(version: AlgorithmVersion) -> AlgorithmVersion:
     )
 
 
-def _save_version(version: AlgorithmVersion) -> None:
+def _open_version_exists(thing) -> ValidationError:
+    message = (_("This pilot already has a version in progress.") if isinstance(thing, Pilot)
+               else _("This algorithm already has a version in progress."))
+    return ValidationError(message, code="open_version_exists")
+
+
+def _save_version(version) -> None:
+    """Save a new version in progress (algorithm or pilot version); the database allows one
+    per record."""
     try:
         with transaction.atomic():
             version.save()
     except IntegrityError as error:
+        parent = version.pilot if isinstance(version, PilotVersion) else version.algorithm
+        raise _open_version_exists(parent) from error
+
+
+def _next_number(versions) -> int:
+    return (versions.aggregate(n=Max("number"))["n"] or 0) + 1
+
+
+def _update_draft(version, fields: dict):
+    """Change the content of a draft version (algorithm or pilot version). A version awaiting
+    approval, published or withdrawn cannot change."""
+    if version.state != State.DRAFT:
         raise ValidationError(
-            _("This algorithm already has a version in progress."), code="open_version_exists"
-        ) from error
+            _("Only a draft can be changed. This version is: %(state)s."),
+            params={"state": version.get_state_display()}, code="not_a_draft",
+        )
+    for field, value in fields.items():
+        setattr(version, field, value)
+    version.updated_at = timezone.now()
+    version.full_clean()
+    version.save()
+    return version
 
 
 @transaction.atomic
@@ -142,24 +176,15 @@ def algorithm_version_update(*, version: AlgorithmVersion, by, **fields) -> Algo
     """Change a draft. Versions awaiting approval, published or withdrawn cannot change."""
     _require(by, "registry.change_algorithm_draft", version)
     _check_fields(fields)
-    version = _locked(version)
-    if version.state != State.DRAFT:
-        raise ValidationError(
-            _("Only a draft can be changed. This version is: %(state)s."),
-            params={"state": version.get_state_display()}, code="not_a_draft",
-        )
-    for field, value in fields.items():
-        setattr(version, field, _clean_value(value))
-    version.updated_at = timezone.now()
-    version.full_clean()
-    version.save()
-    return version
+    return _update_draft(
+        _locked(version), {key: _clean_value(value) for key, value in fields.items()}
+    )
 
 
 def _check_transition(*, obj, table: dict, action, by, reason: str = ""):
     """Check the table, the permission and the reason for `action` on a locked object.
 
-    Shared by algorithm versions and pilots (the same publication workflow).
+    Shared by algorithm versions, pilots and pilot versions (the same publication workflow).
     """
     from_state, to_state, permission = table[action]
     _require(by, permission, obj)
@@ -190,16 +215,32 @@ def _check_publishable(obj) -> None:
         raise ValidationError(errors)
 
 
+# The steps of the four-eyes workflow, on an object already locked and checked against the table
+# (_check_transition): an algorithm version, a pilot or a pilot version. The caller saves it.
+
+def _mark_submitted(obj, *, by, to_state) -> None:
+    _check_publishable(obj)
+    obj.state, obj.submitted_by, obj.submitted_at = to_state, by, timezone.now()
+
+
+def _mark_published(obj, *, by, to_state) -> None:
+    _check_four_eyes(obj, by)
+    _check_publishable(obj)
+    obj.state, obj.published_by, obj.published_at = to_state, by, timezone.now()
+
+
+def _mark_rejected(obj, *, by, to_state) -> None:
+    _check_four_eyes(obj, by)
+    obj.state, obj.submitted_by, obj.submitted_at = to_state, None, None
+
+
 @transaction.atomic
 def algorithm_version_submit(*, version: AlgorithmVersion, by) -> AlgorithmVersion:
     """Hand a complete draft over for approval by a colleague."""
     version, from_state, to_state, _reason = _transition(
         version=version, action=Action.SUBMIT, by=by
     )
-    _check_publishable(version)
-    version.state = to_state
-    version.submitted_by = by
-    version.submitted_at = timezone.now()
+    _mark_submitted(version, by=by, to_state=to_state)
     version.save()
     _event(version=version, action=Action.SUBMIT, from_state=from_state, to_state=to_state, by=by)
     return version
@@ -222,11 +263,7 @@ def algorithm_version_publish(*, version: AlgorithmVersion, by) -> AlgorithmVers
     version, from_state, to_state, _reason = _transition(
         version=version, action=Action.PUBLISH, by=by
     )
-    _check_four_eyes(version, by)
-    _check_publishable(version)
-    version.state = to_state
-    version.published_by = by
-    version.published_at = timezone.now()
+    _mark_published(version, by=by, to_state=to_state)
     version.save()
     algorithm = version.algorithm
     algorithm.current_version = version
@@ -242,10 +279,7 @@ def algorithm_version_reject(*, version: AlgorithmVersion, by, reason: str) -> A
     version, from_state, to_state, reason = _transition(
         version=version, action=Action.REJECT, by=by, reason=reason
     )
-    _check_four_eyes(version, by)
-    version.state = to_state
-    version.submitted_by = None
-    version.submitted_at = None
+    _mark_rejected(version, by=by, to_state=to_state)
     version.save()
     _event(version=version, action=Action.REJECT, from_state=from_state, to_state=to_state,
            by=by, reason=reason)
@@ -289,14 +323,12 @@ def algorithm_new_draft(*, algorithm: Algorithm, by, **fields) -> AlgorithmVersi
             code="not_published",
         )
     if algorithm.versions.filter(state__in=AlgorithmVersion.OPEN_STATES).exists():
-        raise ValidationError(
-            _("This algorithm already has a version in progress."), code="open_version_exists"
-        )
+        raise _open_version_exists(algorithm)
     content = {field: getattr(source, field) for field in AlgorithmVersion.CONTENT_FIELDS}
     content.update({key: _clean_value(value) for key, value in fields.items()})
-    number = (algorithm.versions.aggregate(n=Max("number"))["n"] or 0) + 1
     version = AlgorithmVersion(
-        algorithm=algorithm, number=number, state=State.DRAFT, created_by=by, **content
+        algorithm=algorithm, number=_next_number(algorithm.versions), state=State.DRAFT,
+        created_by=by, **content
     )
     version.full_clean()
     _save_version(version)
@@ -306,9 +338,11 @@ def algorithm_new_draft(*, algorithm: Algorithm, by, **fields) -> AlgorithmVersi
 
 # --- the pilot register ----------------------------------------------------------------------
 #
-# A pilot is one record. Its publication uses the same four-eyes workflow as an algorithm version
-# (PILOT_TRANSITIONS, checked by _check_transition); only a draft can be edited. Its life-cycle
-# status has its own table (STATUS_TRANSITIONS). Every change writes a PilotEvent.
+# A pilot's publication uses the same four-eyes workflow as an algorithm version
+# (PILOT_TRANSITIONS, checked by _check_transition): the pilot itself until its first
+# publication (only a draft can be edited), then its versions (a change to the published pilot
+# is a new PilotVersion, below). Its life-cycle status has its own table (STATUS_TRANSITIONS).
+# Every change writes a PilotEvent.
 
 PilotStatus = Pilot.Status
 PilotAction = PilotEvent.Action
@@ -356,10 +390,10 @@ def _only(fields: dict, allowed) -> dict:
 
 
 def _pilot_event(*, pilot, action, by, from_state="", to_state="", reason="",
-                 evaluation=None) -> PilotEvent:
+                 evaluation=None, version=None) -> PilotEvent:
     return PilotEvent.objects.create(
-        pilot=pilot, evaluation=evaluation, action=action, from_state=from_state,
-        to_state=to_state, by=by, reason=reason,
+        pilot=pilot, evaluation=evaluation, version=version, action=action,
+        from_state=from_state, to_state=to_state, by=by, reason=reason,
     )
 
 
@@ -415,21 +449,19 @@ def pilot_update(*, pilot: Pilot, by, **fields) -> Pilot:
     return pilot
 
 
-def _pilot_transition(*, pilot: Pilot, action, by, reason: str = "", four_eyes=False):
+def _pilot_transition(*, pilot: Pilot, action, by, reason: str = ""):
     pilot = _locked_pilot(pilot)
     from_state, to_state, reason = _check_transition(
         obj=pilot, table=PILOT_TRANSITIONS, action=action, by=by, reason=reason
     )
-    if four_eyes:
-        _check_four_eyes(pilot, by)
     return pilot, from_state, to_state, reason
 
 
-def _pilot_moved(pilot, *, action, by, from_state, to_state, reason="") -> Pilot:
+def _pilot_moved(pilot, *, action, by, from_state, to_state, reason="", version=None) -> Pilot:
     pilot.state = to_state
     pilot.save()
     _pilot_event(pilot=pilot, action=action, from_state=from_state, to_state=to_state, by=by,
-                 reason=reason)
+                 reason=reason, version=version)
     return pilot
 
 
@@ -439,44 +471,232 @@ def pilot_submit(*, pilot: Pilot, by) -> Pilot:
     pilot, from_state, to_state, _reason = _pilot_transition(
         pilot=pilot, action=PilotAction.SUBMIT, by=by
     )
-    _check_publishable(pilot)
-    pilot.submitted_by, pilot.submitted_at = by, timezone.now()
+    _mark_submitted(pilot, by=by, to_state=to_state)
     return _pilot_moved(pilot, action=PilotAction.SUBMIT, by=by, from_state=from_state,
                         to_state=to_state)
 
 
 @transaction.atomic
 def pilot_publish(*, pilot: Pilot, by) -> Pilot:
-    """Approve and publish a submitted pilot (four-eyes: not by the one who submitted it)."""
+    """Approve and publish a submitted pilot (four-eyes: not by the one who submitted it).
+
+    Its content, algorithms and KPI definitions are kept as version 1 (a frozen PilotVersion)."""
     pilot, from_state, to_state, _reason = _pilot_transition(
-        pilot=pilot, action=PilotAction.PUBLISH, by=by, four_eyes=True
+        pilot=pilot, action=PilotAction.PUBLISH, by=by
     )
-    _check_publishable(pilot)
-    pilot.published_by, pilot.published_at = by, timezone.now()
+    _mark_published(pilot, by=by, to_state=to_state)
+    version = PilotVersion.objects.create(
+        pilot=pilot, number=_next_number(pilot.versions), state=State.PUBLISHED,
+        created_by=pilot.created_by, created_at=pilot.created_at,
+        submitted_by=pilot.submitted_by, submitted_at=pilot.submitted_at,
+        published_by=by, published_at=pilot.published_at, **pilot_snapshot(pilot),
+    )
+    pilot.current_version = version
     return _pilot_moved(pilot, action=PilotAction.PUBLISH, by=by, from_state=from_state,
-                        to_state=to_state)
+                        to_state=to_state, version=version)
 
 
 @transaction.atomic
 def pilot_reject(*, pilot: Pilot, by, reason: str) -> Pilot:
     """Send a submitted pilot back to draft, with the reason (four-eyes, like publishing)."""
     pilot, from_state, to_state, reason = _pilot_transition(
-        pilot=pilot, action=PilotAction.REJECT, by=by, reason=reason, four_eyes=True
+        pilot=pilot, action=PilotAction.REJECT, by=by, reason=reason
     )
-    pilot.submitted_by, pilot.submitted_at = None, None
+    _mark_rejected(pilot, by=by, to_state=to_state)
     return _pilot_moved(pilot, action=PilotAction.REJECT, by=by, from_state=from_state,
                         to_state=to_state, reason=reason)
 
 
 @transaction.atomic
 def pilot_withdraw(*, pilot: Pilot, by, reason: str) -> Pilot:
-    """Withdraw the publication. It stays visible, marked as withdrawn with the reason."""
+    """Withdraw the publication. It stays visible, marked as withdrawn with the reason; so
+    does its current version in the history. A change in progress can no longer be published."""
     pilot, from_state, to_state, reason = _pilot_transition(
         pilot=pilot, action=PilotAction.WITHDRAW, by=by, reason=reason
     )
     pilot.withdrawn_at, pilot.withdrawn_reason = timezone.now(), reason
+    if pilot.current_version_id is not None:
+        # Bookkeeping only: the frozen content stays as it is (FrozenQuerySet allows this).
+        PilotVersion.objects.filter(pk=pilot.current_version_id).update(
+            state=to_state, withdrawn_at=pilot.withdrawn_at, withdrawn_reason=reason
+        )
     return _pilot_moved(pilot, action=PilotAction.WITHDRAW, by=by, from_state=from_state,
-                        to_state=to_state, reason=reason)
+                        to_state=to_state, reason=reason, version=pilot.current_version)
+
+
+# --- versions of a published pilot -----------------------------------------------------------
+#
+# A published pilot's card (content fields, linked algorithms, KPI definitions) is changed by a
+# new PilotVersion: a copy of the public content, edited as a draft, submitted, and published by
+# someone else (the same PILOT_TRANSITIONS). Publishing copies it onto the pilot (what the public
+# sees) and freezes it. Life-cycle status and evaluations keep their own flows; KPI results are
+# set by evaluations, never by a version.
+
+
+def pilot_snapshot(pilot: Pilot) -> dict:
+    """The pilot's public content as a version keeps it (content fields, algorithms, KPIs)."""
+    return {
+        **{field: getattr(pilot, field) for field in Pilot.CONTENT_FIELDS},
+        "algorithms": algorithm_refs(pilot.algorithms.select_related("current_version")),
+        "kpis": [kpi_definition(kpi) for kpi in pilot.kpis.order_by("pk")],
+    }
+
+
+def _version_fields(fields: dict) -> dict:
+    """Form values for a version: the linked algorithms become references."""
+    fields = _only(fields, PILOT_EDITABLE_FIELDS)
+    if "algorithms" in fields:
+        ids = [getattr(algorithm, "pk", algorithm) for algorithm in fields["algorithms"] or ()]
+        fields["algorithms"] = algorithm_refs(
+            Algorithm.objects.filter(pk__in=ids).select_related("current_version")
+        )
+    return fields
+
+
+def _locked_version(version: PilotVersion) -> PilotVersion:
+    return PilotVersion.objects.select_for_update().select_related("pilot").get(pk=version.pk)
+
+
+def _require_published(pilot: Pilot) -> None:
+    if pilot.state != State.PUBLISHED:
+        raise ValidationError(
+            _("Only a published pilot gets new versions. This pilot is: %(state)s."),
+            params={"state": pilot.get_state_display()}, code="pilot_not_published",
+        )
+
+
+@transaction.atomic
+def pilot_new_draft(*, pilot: Pilot, by, **fields) -> PilotVersion:
+    """Propose a change to a published pilot: a new draft version, a copy of the public content
+    with `fields` changed. The public keeps seeing the published content."""
+    _require(by, "registry.change_pilot_draft", pilot)
+    fields = _version_fields(fields)
+    pilot = _locked_pilot(pilot)
+    _require_published(pilot)
+    if pilot.versions.filter(state__in=PilotVersion.OPEN_STATES).exists():
+        raise _open_version_exists(pilot)
+    version = PilotVersion(pilot=pilot, number=_next_number(pilot.versions), state=State.DRAFT,
+                           created_by=by, **{**pilot_snapshot(pilot), **fields})
+    version.full_clean()
+    _save_version(version)
+    _pilot_event(pilot=pilot, action=PilotAction.CREATE, to_state=State.DRAFT, by=by,
+                 version=version)
+    return version
+
+
+@transaction.atomic
+def pilot_version_update(*, version: PilotVersion, by, **fields) -> PilotVersion:
+    """Change a draft version of a published pilot."""
+    _require(by, "registry.change_pilot_draft", version)
+    fields = _version_fields(fields)
+    version = _locked_version(version)
+    _require_published(version.pilot)
+    return _update_draft(version, fields)
+
+
+@transaction.atomic
+def pilot_version_kpi_save(*, version: PilotVersion, by, position: int | None = None,
+                           **fields) -> PilotVersion:
+    """Add a KPI to a draft version (`position` None) or change the definition of the KPI at
+    `position` (1, 2, …). A KPI is never removed: its results stay linked to it."""
+    _require(by, "registry.change_pilot_draft", version)
+    fields = _only(fields, KPI_DEFINITION_FIELDS)
+    version = _locked_version(version)
+    _require_published(version.pilot)
+    kpis = list(version.kpis)
+    if position is not None and not 1 <= position <= len(kpis):
+        raise ValidationError(_("This KPI is not part of the version."), code="wrong_kpi")
+    kpi = Kpi(pilot=version.pilot, **fields)
+    kpi.full_clean()
+    entry = kpi_definition(kpi, kpi_id=kpis[position - 1]["id"] if position else None)
+    if position is None:
+        kpis.append(entry)
+    else:
+        kpis[position - 1] = entry
+    return _update_draft(version, {"kpis": kpis})
+
+
+def _version_transition(*, version: PilotVersion, action, by, reason: str = ""):
+    version = _locked_version(version)
+    from_state, to_state, reason = _check_transition(
+        obj=version, table=PILOT_TRANSITIONS, action=action, by=by, reason=reason
+    )
+    return version, from_state, to_state, reason
+
+
+def _version_moved(version: PilotVersion, *, action, by, from_state, to_state,
+                   reason="") -> PilotVersion:
+    version.save()
+    _pilot_event(pilot=version.pilot, action=action, from_state=from_state, to_state=to_state,
+                 by=by, reason=reason, version=version)
+    return version
+
+
+@transaction.atomic
+def pilot_version_submit(*, version: PilotVersion, by) -> PilotVersion:
+    """Hand a complete draft version over for approval by a colleague."""
+    version, from_state, to_state, _reason = _version_transition(
+        version=version, action=PilotAction.SUBMIT, by=by
+    )
+    _require_published(version.pilot)
+    _mark_submitted(version, by=by, to_state=to_state)
+    return _version_moved(version, action=PilotAction.SUBMIT, by=by, from_state=from_state,
+                          to_state=to_state)
+
+
+def _apply_kpis(pilot: Pilot, definitions: list[dict]) -> list[dict]:
+    """Give the pilot's KPIs the definitions of a version being published (a KPI that the
+    version adds is created). Returns the definitions with every KPI's id."""
+    existing = {kpi.pk: kpi for kpi in pilot.kpis.all()}
+    applied = []
+    for entry in definitions:
+        kpi = existing.get(entry["id"]) if entry["id"] is not None else Kpi(pilot=pilot)
+        if kpi is None:
+            raise ValidationError(_("This KPI does not belong to the pilot."), code="wrong_kpi")
+        for field in KPI_DEFINITION_FIELDS:
+            setattr(kpi, field, Kpi._meta.get_field(field).to_python(entry[field]))
+        kpi.full_clean()
+        kpi.save()
+        applied.append(kpi_definition(kpi))
+    return applied
+
+
+@transaction.atomic
+def pilot_version_publish(*, version: PilotVersion, by) -> PilotVersion:
+    """Approve and publish a submitted version (four-eyes: not by the one who submitted it).
+
+    The pilot takes the version's content, algorithms and KPI definitions, and the version is
+    frozen. The previous version stays in the history."""
+    version, from_state, to_state, _reason = _version_transition(
+        version=version, action=PilotAction.PUBLISH, by=by
+    )
+    pilot = _locked_pilot(version.pilot)
+    _require_published(pilot)
+    _mark_published(version, by=by, to_state=to_state)
+    for field in Pilot.CONTENT_FIELDS:
+        setattr(pilot, field, getattr(version, field))
+    pilot.full_clean()
+    version.kpis = _apply_kpis(pilot, version.kpis)
+    version.pilot = pilot
+    _version_moved(version, action=PilotAction.PUBLISH, by=by, from_state=from_state,
+                   to_state=to_state)
+    pilot.algorithms.set(
+        Algorithm.objects.filter(slug__in=[ref["slug"] for ref in version.algorithms])
+    )
+    pilot.current_version, pilot.updated_at = version, timezone.now()
+    pilot.save()
+    return version
+
+
+@transaction.atomic
+def pilot_version_reject(*, version: PilotVersion, by, reason: str) -> PilotVersion:
+    """Send a submitted version back to draft, with the reason (four-eyes, like publishing)."""
+    version, from_state, to_state, reason = _version_transition(
+        version=version, action=PilotAction.REJECT, by=by, reason=reason
+    )
+    _mark_rejected(version, by=by, to_state=to_state)
+    return _version_moved(version, action=PilotAction.REJECT, by=by, from_state=from_state,
+                          to_state=to_state, reason=reason)
 
 
 def _move_status(*, pilot: Pilot, by, to_status, reason="", evaluation=None) -> PilotEvent:
@@ -555,6 +775,16 @@ def evaluation_record(*, pilot: Pilot, by, kpi_results: dict | None = None,
     fields = _only(fields, Evaluation.CONTENT_FIELDS)
     evaluation = Evaluation(pilot=pilot, submitted_by=by, **fields)
     evaluation.full_clean()
+    results = _kpi_results(pilot, kpi_results)
+    evaluation.save()
+    _save_kpi_results(evaluation, results)
+    _pilot_event(pilot=pilot, action=PilotAction.EVALUATION_RECORD, by=by,
+                 evaluation=evaluation, to_state=Evaluation.State.DRAFT)
+    return evaluation
+
+
+def _kpi_results(pilot: Pilot, kpi_results: dict | None) -> list[KpiResult]:
+    """Checked, unsaved results ({kpi_id: {value, assessment, note}}) for KPIs of `pilot`."""
     kpis = {kpi.pk: kpi for kpi in pilot.kpis.all()}
     results = []
     for kpi_id, values in (kpi_results or {}).items():
@@ -563,12 +793,67 @@ def evaluation_record(*, pilot: Pilot, by, kpi_results: dict | None = None,
         result = KpiResult(kpi=kpis[int(kpi_id)], **_only(values, KPI_RESULT_FIELDS))
         result.full_clean(exclude=["evaluation"], validate_constraints=False)
         results.append(result)
-    evaluation.save()
+    return results
+
+
+def _save_kpi_results(evaluation: Evaluation, results: list[KpiResult]) -> None:
+    """Save the results, replacing the evaluation's earlier result of the same KPI."""
+    existing = {result.kpi_id: result for result in evaluation.kpi_results.all()}
     for result in results:
+        stored = existing.get(result.kpi_id)
+        if stored is not None:
+            result.pk = stored.pk
         result.evaluation = evaluation
         result.save()
-    _pilot_event(pilot=pilot, action=PilotAction.EVALUATION_RECORD, by=by,
-                 evaluation=evaluation, to_state=Evaluation.State.DRAFT)
+
+
+def _locked_evaluation(evaluation: Evaluation) -> Evaluation:
+    return Evaluation.objects.select_for_update().select_related("pilot").get(pk=evaluation.pk)
+
+
+@transaction.atomic
+def evaluation_update(*, evaluation: Evaluation, by, kpi_results: dict | None = None,
+                      **fields) -> Evaluation:
+    """Change an evaluation that awaits publication or was sent back; it then awaits
+    publication again. The one who changed it counts as its recorder: someone else must publish
+    it (four-eyes)."""
+    _require(by, "registry.record_evaluation", evaluation.pilot)
+    evaluation = _locked_evaluation(evaluation)
+    if evaluation.state not in Evaluation.EDITABLE_STATES:
+        raise ValidationError(_("A published evaluation cannot be changed."),
+                              code="not_a_draft")
+    fields = _only(fields, Evaluation.CONTENT_FIELDS)
+    from_state = evaluation.state
+    for field, value in fields.items():
+        setattr(evaluation, field, value)
+    evaluation.state, evaluation.submitted_by = Evaluation.State.DRAFT, by
+    evaluation.full_clean()
+    results = _kpi_results(evaluation.pilot, kpi_results)
+    evaluation.save()
+    _save_kpi_results(evaluation, results)
+    _pilot_event(pilot=evaluation.pilot, action=PilotAction.EVALUATION_UPDATE, by=by,
+                 evaluation=evaluation, from_state=from_state, to_state=evaluation.state)
+    return evaluation
+
+
+@transaction.atomic
+def evaluation_return(*, evaluation: Evaluation, by, reason: str) -> Evaluation:
+    """Send an evaluation that awaits publication back to its recorder, with the reason
+    (four-eyes, like publishing). It cannot be published until it has been changed."""
+    evaluation = _locked_evaluation(evaluation)
+    _require(by, "registry.publish_pilot", evaluation)
+    _check_four_eyes(evaluation, by)
+    if evaluation.state != Evaluation.State.DRAFT:
+        raise ValidationError(_("Only an evaluation that awaits publication can be sent back."),
+                              code="invalid_transition")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Give a reason.")]}, code="reason_required")
+    evaluation.state = Evaluation.State.RETURNED
+    evaluation.save()
+    _pilot_event(pilot=evaluation.pilot, action=PilotAction.EVALUATION_RETURN, by=by,
+                 evaluation=evaluation, from_state=Evaluation.State.DRAFT,
+                 to_state=Evaluation.State.RETURNED, reason=reason)
     return evaluation
 
 
@@ -580,6 +865,9 @@ def evaluation_publish(*, evaluation: Evaluation, by) -> Evaluation:
     evaluation = Evaluation.objects.select_for_update().get(pk=evaluation.pk)
     _require(by, "registry.publish_pilot", evaluation)
     _check_four_eyes(evaluation, by)
+    if evaluation.state == Evaluation.State.RETURNED:
+        raise ValidationError(_("This evaluation was sent back: it must be changed before it "
+                                "can be published."), code="invalid_transition")
     if evaluation.state != Evaluation.State.DRAFT:
         raise ValidationError(_("This evaluation has been published already."),
                               code="invalid_transition")

@@ -33,6 +33,12 @@ pilot_patterns = [
     path("", include("registry.maps")),  # kaart/, kaart.geojson: the map of pilots
     path("<slug:slug>/", views.PilotDetailView.as_view(), name="pilot_detail"),
     path("<slug:slug>/bewerken/", views.PilotUpdateView.as_view(), name="pilot_update"),
+    path("<slug:slug>/concept/", views.PilotVersionView.as_view(), name="pilot_version"),
+    path("<slug:slug>/concept/kpis/nieuw/", views.VersionKpiFormView.as_view(),
+         name="pilot_version_kpi_create"),
+    path("<slug:slug>/concept/kpis/<int:position>/bewerken/", views.VersionKpiFormView.as_view(),
+         name="pilot_version_kpi_update"),
+    path("<slug:slug>/geschiedenis/", views.PilotHistoryView.as_view(), name="pilot_history"),
     path("<slug:slug>/indienen/", views.PilotSubmitView.as_view(), name="pilot_submit"),
     path("<slug:slug>/publiceren/", views.PilotPublishView.as_view(), name="pilot_publish"),
     path("<slug:slug>/afwijzen/", views.PilotRejectView.as_view(), name="pilot_reject"),
@@ -46,6 +52,10 @@ pilot_patterns = [
          name="evaluation_create"),
     path("<slug:slug>/evaluaties/<int:pk>/", views.EvaluationDetailView.as_view(),
          name="evaluation_detail"),
+    path("<slug:slug>/evaluaties/<int:pk>/bewerken/", views.EvaluationUpdateView.as_view(),
+         name="evaluation_update"),
+    path("<slug:slug>/evaluaties/<int:pk>/terugsturen/", views.EvaluationReturnView.as_view(),
+         name="evaluation_return"),
     path("<slug:slug>/evaluaties/<int:pk>/publiceren/", views.EvaluationPublishView.as_view(),
          name="evaluation_publish"),
 ]

@@ -23,13 +23,22 @@ from registry.forms import (
     AlgorithmFilterForm,
     AlgorithmVersionForm,
     EvaluationForm,
+    KpiDefinitionForm,
     KpiForm,
     PilotFilterForm,
     PilotForm,
     ReasonForm,
     StatusChangeForm,
 )
-from registry.models import Algorithm, AlgorithmVersion, Evaluation, Kpi, Pilot
+from registry.models import (
+    Algorithm,
+    AlgorithmVersion,
+    Evaluation,
+    Kpi,
+    Pilot,
+    PilotEvent,
+    PilotVersion,
+)
 
 State = AlgorithmVersion.State
 
@@ -400,19 +409,10 @@ class AlgorithmHistoryView(AlgorithmMixin, TemplateView):
         can_view_drafts = user.has_perm("registry.view_algorithm_drafts")
         if self.algorithm.current_version is None and not can_view_drafts:
             raise Http404
-        versions = list(selectors.algorithm_published_versions(algorithm=self.algorithm))
-        entries = []
-        for index, version in enumerate(versions):
-            previous = versions[index + 1] if index + 1 < len(versions) else None
-            entries.append({
-                "version": version,
-                "changes": selectors.version_diff(previous, version) if previous else None,
-                "previous": previous,
-            })
         context.update({
             "algorithm": self.algorithm,
             "version": self.algorithm.current_version,
-            "entries": entries,
+            "entries": selectors.version_history(selectors.published_versions(self.algorithm)),
             "events": selectors.algorithm_events(
                 algorithm=self.algorithm, include_internal=can_view_drafts
             ),
@@ -467,13 +467,24 @@ def pilot_sections(pilot: Pilot) -> list[dict]:
 class PilotMixin:
     @cached_property
     def pilot(self) -> Pilot:
-        pilot = get_object_or_404(Pilot, slug=self.kwargs["slug"])
+        pilot = get_object_or_404(Pilot.objects.select_related("current_version"),
+                                  slug=self.kwargs["slug"])
         if not pilot.is_public and not self.request.user.has_perm("registry.view_pilot_drafts"):
             raise Http404
         return pilot
 
+    @cached_property
+    def open_version(self) -> PilotVersion | None:
+        """The change in progress to the published pilot (civil servants only)."""
+        if not self.pilot.is_public:
+            return None
+        return selectors.pilot_open_version(pilot=self.pilot)
+
     def get_permission_object(self):
         return self.pilot
+
+    def version_url(self):
+        return reverse("registry:pilot_version", kwargs={"slug": self.pilot.slug})
 
 
 class PilotListView(ListView):
@@ -502,8 +513,24 @@ class PilotListView(ListView):
             "today": timezone.localdate(),
         })
         if user.has_perm("registry.view_pilot_drafts"):
-            context["open_pilots"] = list(selectors.pilot_open_list()[:100])
+            context["open_pilots"] = _in_progress_rows(
+                list(selectors.pilot_open_list()[:100]),
+                list(selectors.pilot_open_versions()[:100]),
+            )[:100]
         return context
+
+
+def _in_progress_rows(pilots, versions) -> list[dict]:
+    """The pilot list's "in progress" panel: new pilots (drafts, awaiting approval) and changes
+    to published pilots (versions in progress), most recently changed first."""
+    rows = [{"title": pilot.title, "url": pilot.get_absolute_url(), "number": None,
+             "state": pilot.state, "state_label": pilot.get_state_display(),
+             "updated_at": pilot.updated_at} for pilot in pilots]
+    rows += [{"title": version.title, "number": version.number, "state": version.state,
+              "url": reverse("registry:pilot_version", kwargs={"slug": version.pilot.slug}),
+              "state_label": version.get_state_display(), "updated_at": version.updated_at}
+             for version in versions]
+    return sorted(rows, key=lambda row: row["updated_at"], reverse=True)
 
 
 class PilotDetailView(PilotMixin, TemplateView):
@@ -515,14 +542,22 @@ class PilotDetailView(PilotMixin, TemplateView):
         pilot = self.pilot
         staff = user.has_perm("registry.view_pilot_drafts")
         is_draft = pilot.state == Pilot.State.DRAFT
+        open_version = self.open_version if staff else None
         context.update({
             "pilot": pilot,
+            "open_version": open_version,
+            "can_propose": pilot.state == Pilot.State.PUBLISHED
+            and user.has_perm("registry.change_pilot_draft", pilot)
+            and (open_version is None or open_version.state == Pilot.State.DRAFT),
             "sections": pilot_sections(pilot),
             "kpis": list(pilot.kpis.all()),
             "evaluations": list(selectors.pilot_evaluations(pilot=pilot, include_drafts=staff)),
             "events": list(selectors.pilot_events(pilot=pilot, include_internal=staff)),
-            "algorithms": list(pilot.algorithms.filter(current_version__isnull=False)
-                               .select_related("current_version")),
+            "algorithm_links": [
+                (algorithm.get_absolute_url(), algorithm.current_version.name)
+                for algorithm in pilot.algorithms.filter(current_version__isnull=False)
+                .select_related("current_version")
+            ],
             "staff": staff,
             "can_edit": is_draft and user.has_perm("registry.change_pilot_draft", pilot),
             "can_submit": is_draft and user.has_perm("registry.submit_pilot", pilot),
@@ -621,25 +656,82 @@ class DraftOnlyMixin:
         if not self.has_permission():
             return self.handle_no_permission()
         if self.pilot.state != Pilot.State.DRAFT:
-            messages.warning(request, _("Only a draft pilot can be changed. Ask a colleague to "
-                                        "send it back to draft first."))
+            if self.pilot.state == Pilot.State.PUBLISHED:
+                messages.warning(request, _("This pilot has been published. Propose your "
+                                            "changes as a new version."))
+            else:
+                messages.warning(request, _("Only a draft pilot can be changed. Ask a "
+                                            "colleague to send it back to draft first."))
             return redirect(self.pilot)
         return super().dispatch(request, *args, **kwargs)
 
 
-class PilotUpdateView(DraftOnlyMixin, ServiceFormView):
+class PilotUpdateView(ServiceFormView):
+    """Edit a draft pilot; for a published pilot, propose a change: a new version (or its
+    draft in progress), which a colleague publishes."""
+
     permission_required = "registry.change_pilot_draft"
     form_class = PilotForm
-    heading = gettext_lazy("Edit the pilot")
     success_message = gettext_lazy("The draft has been saved.")
 
+    @property
+    def makes_version(self) -> bool:
+        return self.pilot.state == Pilot.State.PUBLISHED
+
+    def dispatch(self, request, *args, **kwargs):
+        if not self.has_permission():
+            return self.handle_no_permission()
+        pilot, version = self.pilot, self.open_version
+        if self.makes_version and version is not None and version.state != Pilot.State.DRAFT:
+            messages.warning(request, _(
+                "This version is awaiting approval and cannot be changed. Ask a colleague to "
+                "send it back to draft first."
+            ))
+            return redirect(self.version_url())
+        if pilot.state != Pilot.State.DRAFT and not self.makes_version:
+            messages.warning(request, _("Only a draft pilot can be changed. Ask a colleague to "
+                                        "send it back to draft first."))
+            return redirect(pilot)
+        return super().dispatch(request, *args, **kwargs)
+
+    @property
+    def heading(self):
+        return _("Propose changes to the pilot") if self.makes_version else _("Edit the pilot")
+
+    @property
+    def lead(self):
+        if not self.makes_version:
+            return ""
+        return _("The public keeps seeing the published version until a colleague approves and "
+                 "publishes your changes. Status and evaluations are changed on the pilot's "
+                 "page.")
+
+    def cancel_url(self):
+        return self.version_url() if self.open_version else self.pilot.get_absolute_url()
+
     def get_form_kwargs(self):
-        # A fresh copy: a failed save must not change the object the page shows.
-        return {"instance": Pilot.objects.get(pk=self.pilot.pk)}
+        version = self.open_version if self.makes_version else None
+        if version is None:
+            # A fresh copy: a failed save must not change the object the page shows.
+            return {"instance": Pilot.objects.get(pk=self.pilot.pk)}
+        slugs = [ref["slug"] for ref in version.algorithms]
+        return {
+            "instance": Pilot(**{field: getattr(version, field)
+                                 for field in Pilot.CONTENT_FIELDS}),
+            "initial": {"algorithms": list(Algorithm.objects.filter(slug__in=slugs)
+                                           .values_list("pk", flat=True))},
+        }
 
     def save(self, form):
-        return services.pilot_update(pilot=self.pilot, by=self.request.user,
-                                     **_pilot_content(form))
+        content = _pilot_content(form)
+        if not self.makes_version:
+            return services.pilot_update(pilot=self.pilot, by=self.request.user, **content)
+        if self.open_version is None:
+            services.pilot_new_draft(pilot=self.pilot, by=self.request.user, **content)
+        else:
+            services.pilot_version_update(version=self.open_version, by=self.request.user,
+                                          **content)
+        return self.version_url()
 
 
 class KpiFormView(DraftOnlyMixin, ServiceFormView):
@@ -667,6 +759,115 @@ class KpiFormView(DraftOnlyMixin, ServiceFormView):
         else:
             services.kpi_add(pilot=self.pilot, by=self.request.user, **content)
         return self.pilot.get_absolute_url() + "#kpis"
+
+
+class VersionKpiFormView(ServiceFormView):
+    """Add a KPI to, or change a KPI's definition in, the draft version of a published pilot.
+    The measured result and assessment are not part of it: evaluations set those."""
+
+    permission_required = "registry.change_pilot_draft"
+    form_class = KpiDefinitionForm
+    success_message = gettext_lazy("The KPI has been saved.")
+
+    def dispatch(self, request, *args, **kwargs):
+        if not self.has_permission():
+            return self.handle_no_permission()
+        version = self.open_version
+        if version is None or version.state != Pilot.State.DRAFT:
+            messages.warning(request, _("KPIs of a published pilot are changed in a draft of a "
+                                        "new version. Propose changes first."))
+            return redirect(self.version_url() if version else self.pilot.get_absolute_url())
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_permission_object(self):
+        return self.open_version or self.pilot
+
+    @cached_property
+    def kpi(self):
+        if "position" not in self.kwargs:
+            return None
+        kpis = self.open_version.kpi_objects()
+        if not 1 <= self.kwargs["position"] <= len(kpis):
+            raise Http404
+        return kpis[self.kwargs["position"] - 1]
+
+    @property
+    def heading(self):
+        return _("Edit KPI") if self.kpi else _("Add a KPI")
+
+    def cancel_url(self):
+        return self.version_url() + "#kpis"
+
+    def get_form_kwargs(self):
+        return {"instance": self.kpi or Kpi()}
+
+    def save(self, form):
+        services.pilot_version_kpi_save(
+            version=self.open_version, by=self.request.user,
+            position=self.kwargs.get("position"), **_pilot_content(form),
+        )
+        return self.version_url() + "#kpis"
+
+
+class PilotVersionView(PilotMixin, PermissionRequiredMixin, TemplateView):
+    """The change in progress to a published pilot (`concept/`), for civil servants: what
+    changes compared with the published version, the proposed card and KPIs, the workflow."""
+
+    template_name = "registry/pilot_version.html"
+    permission_required = "registry.view_pilot_drafts"
+
+    def get(self, request, *args, **kwargs):
+        if self.open_version is None:
+            return redirect(self.pilot)
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user, pilot, version = self.request.user, self.pilot, self.open_version
+        is_draft = version.state == Pilot.State.DRAFT
+        is_submitted = version.state == Pilot.State.SUBMITTED
+        published = pilot.state == Pilot.State.PUBLISHED
+        current = pilot.current_version
+        context.update({
+            "pilot": pilot,
+            "version": version,
+            "current": current,
+            "changes": selectors.version_diff(current, version) if current else None,
+            "sections": pilot_sections(version),
+            "algorithm_links": [
+                (reverse("registry:algorithm_detail", kwargs={"slug": ref["slug"]}), ref["name"])
+                for ref in version.algorithms
+            ],
+            "kpis": version.kpi_objects(),
+            "can_edit": published and is_draft
+            and user.has_perm("registry.change_pilot_draft", version),
+            "can_submit": published and is_draft
+            and user.has_perm("registry.submit_pilot", version),
+            "can_publish": published and is_submitted
+            and user.has_perm("registry.publish_pilot", version)
+            and version.submitted_by_id != user.pk,
+            "can_reject": is_submitted and user.has_perm("registry.publish_pilot", version)
+            and version.submitted_by_id != user.pk,
+            "is_own_submission": is_submitted and version.submitted_by_id == user.pk,
+        })
+        return context
+
+
+class PilotHistoryView(PilotMixin, TemplateView):
+    """Every published version of the pilot with what changed, and the timeline."""
+
+    template_name = "registry/pilot_history.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        staff = self.request.user.has_perm("registry.view_pilot_drafts")
+        context.update({
+            "pilot": self.pilot,
+            "entries": selectors.version_history(selectors.published_versions(self.pilot)),
+            "events": list(selectors.pilot_events(pilot=self.pilot, include_internal=staff)),
+            "staff": staff,
+        })
+        return context
 
 
 class EvaluationCreateView(ServiceFormView):
@@ -709,14 +910,69 @@ class EvaluationDetailView(PilotMixin, TemplateView):
             selectors.pilot_evaluations(pilot=self.pilot, include_drafts=staff),
             pk=self.kwargs["pk"],
         )
+        awaiting = evaluation.state == Evaluation.State.DRAFT
+        may_approve = (user.has_perm("registry.publish_pilot", evaluation)
+                       and evaluation.submitted_by_id != user.pk)
         context.update({
             "pilot": self.pilot,
             "evaluation": evaluation,
-            "can_publish": evaluation.state == Evaluation.State.DRAFT
-            and user.has_perm("registry.publish_pilot", evaluation)
-            and evaluation.submitted_by_id != user.pk,
+            "can_publish": awaiting and may_approve,
+            "can_return": awaiting and may_approve,
+            "can_edit": evaluation.state in Evaluation.EDITABLE_STATES
+            and user.has_perm("registry.record_evaluation", self.pilot),
+            "returned": evaluation.events.filter(
+                action=PilotEvent.Action.EVALUATION_RETURN).order_by("-at", "-pk").first()
+            if evaluation.state == Evaluation.State.RETURNED else None,
         })
         return context
+
+
+class EvaluationUpdateView(ServiceFormView):
+    """Change an evaluation that awaits publication or was sent back (then it awaits
+    publication again, by someone other than the one who changed it)."""
+
+    permission_required = "registry.record_evaluation"
+    form_class = EvaluationForm
+    template_name = "registry/evaluation_form.html"
+    heading = gettext_lazy("Edit the evaluation")
+    lead = gettext_lazy("After saving, a colleague other than you checks and publishes the "
+                        "evaluation.")
+    success_message = gettext_lazy("The evaluation has been saved. A colleague must now "
+                                   "publish it.")
+
+    @cached_property
+    def evaluation(self):
+        return get_object_or_404(Evaluation, pk=self.kwargs["pk"], pilot=self.pilot)
+
+    def dispatch(self, request, *args, **kwargs):
+        if not self.has_permission():
+            return self.handle_no_permission()
+        if self.evaluation.state not in Evaluation.EDITABLE_STATES:
+            messages.warning(request, _("A published evaluation cannot be changed."))
+            return redirect(self.cancel_url())
+        return super().dispatch(request, *args, **kwargs)
+
+    def cancel_url(self):
+        return reverse("registry:evaluation_detail",
+                       kwargs={"slug": self.pilot.slug, "pk": self.evaluation.pk})
+
+    def get_form_kwargs(self):
+        initial = {}
+        for result in self.evaluation.kpi_results.all():
+            for name in ("value", "assessment", "note"):
+                initial[f"kpi_{result.kpi_id}_{name}"] = getattr(result, name)
+        return {"instance": Evaluation.objects.get(pk=self.evaluation.pk),
+                "kpis": self.pilot.kpis.all(), "initial": initial}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["kpi_fieldsets"] = kwargs["form"].kpi_fieldsets()
+        return context
+
+    def save(self, form):
+        services.evaluation_update(evaluation=self.evaluation, by=self.request.user,
+                                   kpi_results=form.kpi_results(), **form.content())
+        return self.cancel_url()
 
 
 class PilotActionView(PilotMixin, PermissionRequiredMixin, View):
@@ -748,29 +1004,56 @@ class PilotActionView(PilotMixin, PermissionRequiredMixin, View):
         return form.cleaned_data["reason"] if form.is_valid() else ""
 
 
-class PilotSubmitView(PilotActionView):
+class PilotPublicationStepView(PilotActionView):
+    """Submit, publish or reject: the pilot itself before its first publication, afterwards
+    its version in progress (`version_service`). Back to the version's page while one is in
+    progress."""
+
+    pilot_service = version_service = None  # staticmethod(services.…)
+    version_message = ""
+
+    def get_permission_object(self):
+        return self.open_version or self.pilot
+
+    def perform(self, form):
+        kwargs = {"by": self.request.user}
+        if self.needs_reason:
+            kwargs["reason"] = self.reason(form)
+        if self.open_version is not None:
+            self.success_message = self.version_message
+            self.version_service(version=self.open_version, **kwargs)
+        else:
+            self.pilot_service(pilot=self.pilot, **kwargs)
+
+    def redirect_back(self):
+        if selectors.pilot_open_version(pilot=self.pilot) is not None:
+            return redirect(self.version_url())
+        return redirect(self.pilot)
+
+
+class PilotSubmitView(PilotPublicationStepView):
     permission_required = "registry.submit_pilot"
+    pilot_service = staticmethod(services.pilot_submit)
+    version_service = staticmethod(services.pilot_version_submit)
     success_message = gettext_lazy("The pilot has been submitted for approval.")
-
-    def perform(self, form):
-        services.pilot_submit(pilot=self.pilot, by=self.request.user)
+    version_message = gettext_lazy("The version has been submitted for approval.")
 
 
-class PilotPublishView(PilotActionView):
+class PilotPublishView(PilotPublicationStepView):
     permission_required = "registry.publish_pilot"
+    pilot_service = staticmethod(services.pilot_publish)
+    version_service = staticmethod(services.pilot_version_publish)
     success_message = gettext_lazy("The pilot has been published.")
-
-    def perform(self, form):
-        services.pilot_publish(pilot=self.pilot, by=self.request.user)
+    version_message = gettext_lazy("The version has been published.")
 
 
-class PilotRejectView(PilotActionView):
+class PilotRejectView(PilotPublicationStepView):
     permission_required = "registry.publish_pilot"
     needs_reason = True
+    pilot_service = staticmethod(services.pilot_reject)
+    version_service = staticmethod(services.pilot_version_reject)
     success_message = gettext_lazy("The pilot has been sent back to draft.")
-
-    def perform(self, form):
-        services.pilot_reject(pilot=self.pilot, by=self.request.user, reason=self.reason(form))
+    version_message = gettext_lazy("The version has been sent back to draft.")
 
 
 class PilotWithdrawView(PilotActionView):
@@ -798,9 +1081,10 @@ class PilotStatusView(PilotActionView):
         )
 
 
-class EvaluationPublishView(PilotActionView):
+class EvaluationActionView(PilotActionView):
+    """POST only: a step on one evaluation (publish, send back); back to its page."""
+
     permission_required = "registry.publish_pilot"
-    success_message = gettext_lazy("The evaluation has been published.")
 
     @cached_property
     def evaluation(self):
@@ -809,12 +1093,25 @@ class EvaluationPublishView(PilotActionView):
     def get_permission_object(self):
         return self.evaluation
 
-    def perform(self, form):
-        services.evaluation_publish(evaluation=self.evaluation, by=self.request.user)
-
     def redirect_back(self):
         return redirect("registry:evaluation_detail", slug=self.pilot.slug,
                         pk=self.evaluation.pk)
+
+
+class EvaluationReturnView(EvaluationActionView):
+    needs_reason = True
+    success_message = gettext_lazy("The evaluation has been sent back.")
+
+    def perform(self, form):
+        services.evaluation_return(evaluation=self.evaluation, by=self.request.user,
+                                   reason=self.reason(form))
+
+
+class EvaluationPublishView(EvaluationActionView):
+    success_message = gettext_lazy("The evaluation has been published.")
+
+    def perform(self, form):
+        services.evaluation_publish(evaluation=self.evaluation, by=self.request.user)
 
 
 # --- Raadsinformatie and following -----------------------------------------------------------

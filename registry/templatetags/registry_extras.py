@@ -9,8 +9,9 @@ register = template.Library()
 
 
 @register.filter
-def number(value, default="–"):
-    """A measured value without trailing zeros, localised: 96.500 -> "96,5" in Dutch."""
+def number(value, default="–", grouping=False):
+    """A measured value without trailing zeros, localised: 96.500 -> "96,5" in Dutch (with
+    `grouping`, from Python: 480000 -> "480.000")."""
     if value is None or value == "":
         return default
     try:
@@ -19,4 +20,4 @@ def number(value, default="–"):
         return value
     if value == value.to_integral_value():
         value = value.quantize(Decimal(1))
-    return number_format(value, use_l10n=True)
+    return number_format(value, use_l10n=True, force_grouping=grouping)

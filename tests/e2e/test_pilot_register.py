@@ -51,12 +51,19 @@ def _bus_pilot(daan, sanne):
     return pilot
 
 
+def _civil_servants():
+    """Daan drafts and records; Sanne approves (four-eyes)."""
+    return (
+        UserFactory(email="daan@gemeente.example", display_name="Daan Hendriks",
+                    groups=[roles.CIVIL_SERVANT]),
+        UserFactory(email="sanne@gemeente.example", display_name="Sanne de Vries",
+                    groups=[roles.CIVIL_SERVANT]),
+    )
+
+
 def test_final_evaluation_recorded_published_and_shown(page, browser, live_server):
     english(page.context, live_server.url)
-    daan = UserFactory(email="daan@gemeente.example", display_name="Daan Hendriks",
-                       groups=[roles.CIVIL_SERVANT])
-    sanne = UserFactory(email="sanne@gemeente.example", display_name="Sanne de Vries",
-                        groups=[roles.CIVIL_SERVANT])
+    daan, sanne = _civil_servants()
     pilot = _bus_pilot(daan, sanne)
     kpis = list(pilot.kpis.order_by("pk"))
 
@@ -190,3 +197,69 @@ def test_pilot_form_is_accessible_and_shows_personal_data_errors(page, live_serv
     page.wait_for_url("**/kpis/nieuw/")
     assert_accessible(page, label="KPI form")
     _screenshot(page, "kpi-form")
+
+
+def test_published_pilot_changed_as_a_new_version_four_eyes(page, browser, live_server):
+    """Civil servant A proposes a change to the published pilot's card and a KPI's target; the
+    public keeps seeing the published version; civil servant B publishes it; the history shows
+    the change per field."""
+    english(page.context, live_server.url)
+    daan, sanne = _civil_servants()
+    pilot = _bus_pilot(daan, sanne)
+    old_intervention = pilot.intervention
+    new_intervention = "Eén bus, alleen in de ochtend- en avondspits."
+
+    # --- A proposes the change ---
+    log_in(page, daan.email)
+    page.goto(pilot.get_absolute_url())
+    page.get_by_test_id("propose-changes").click()
+    page.wait_for_url("**/zelfrijdende-bus/bewerken/")
+    assert_accessible(page, label="propose changes form")
+    page.locator("#id_intervention").fill(new_intervention)
+    page.get_by_test_id("save").click()
+    page.wait_for_url("**/zelfrijdende-bus/concept/")
+    page.get_by_role("link", name=re.compile("Edit Reizigers per werkdag")).click()
+    page.wait_for_url("**/concept/kpis/1/bewerken/")
+    assert page.locator("#id_result_value").count() == 0  # results come from evaluations
+    page.locator("#id_target_value").fill("100")
+    page.get_by_test_id("save").click()
+    page.wait_for_url(re.compile(r".*/zelfrijdende-bus/concept/#kpis$"))
+    changes = page.get_by_test_id("diff-table").inner_text()
+    assert "Intervention" in changes
+    assert "target value" in changes
+    assert_accessible(page, label="version in progress")
+    page.get_by_test_id("submit").click()
+    page.wait_for_url("**/zelfrijdende-bus/concept/")
+    assert "submitted for approval" in page.locator(".messages").inner_text()
+    assert page.get_by_test_id("publish").count() == 0  # four-eyes
+    _screenshot(page, "version-submitted")
+    log_out(page)
+
+    # --- the public still sees the published version ---
+    page.goto(pilot.get_absolute_url())
+    assert old_intervention in page.locator('[data-field="intervention"]').inner_text()
+    log_in(page, sanne.email)
+
+    # --- B publishes it ---
+    page.goto(pilot.get_absolute_url())
+    page.get_by_test_id("view-open-version").click()
+    page.wait_for_url("**/zelfrijdende-bus/concept/")
+    page.get_by_test_id("publish").click()
+    page.wait_for_url("**/registers/pilots/zelfrijdende-bus/")
+    assert "published" in page.locator(".messages").inner_text()
+    assert new_intervention in page.locator('[data-field="intervention"]').inner_text()
+    assert "100" in page.get_by_test_id("kpi-table").inner_text()
+    log_out(page)
+
+    # --- anyone reads the history ---
+    page.goto(pilot.get_absolute_url())
+    page.get_by_test_id("history-link").click()
+    page.wait_for_url("**/zelfrijdende-bus/geschiedenis/")
+    row = page.locator('[data-field="intervention"]')
+    assert old_intervention in row.locator(".diff-before").inner_text()
+    assert new_intervention in row.locator(".diff-after").inner_text()
+    assert page.locator("#versie-1").is_visible()
+    assert "Published" in page.get_by_test_id("timeline").inner_text()
+    assert_accessible(page, label="pilot history")
+    _screenshot(page, "history")
+    assert Pilot.objects.get().current_version.number == 2
