@@ -305,6 +305,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sensors.tasks.observation_partitions_task",
         "schedule": crontab(day_of_month=1, hour=3, minute=41),
     },
+    "sensors-open-data-archive": {
+        "task": "sensors.tasks.archive_day_task",
+        "schedule": crontab(hour=1, minute=30),
+    },
+    "sensors-sta-import": {
+        "task": "sensors.import_tasks.sta_import_all_task",
+        "schedule": crontab(minute=25),
+    },
 }
 
 # MQTT ingest (`manage.py mqtt_ingest`, docs/sensors-mqtt-and-import.md): the broker, e.g.

@@ -74,8 +74,7 @@ def aggregates_update(*, batch_size: int = BATCH_SIZE, max_batches: int | None =
         result.claimed += len(claimed)
         buckets: Buckets = defaultdict(set)
         for datastream_id, hour in claimed:
-            for bucket in _hours_of(hour):
-                buckets[datastream_id].add(bucket)
+            buckets[datastream_id].add(hour)
         try:
             done = buckets_process(buckets, check_quality=check_quality)
         except Exception:
@@ -90,17 +89,20 @@ def aggregates_update(*, batch_size: int = BATCH_SIZE, max_batches: int | None =
 
 def _hours_of(hour: datetime) -> list[datetime]:
     """A dirty hour is normally a UTC hour start. One marked from a time in a zone with a
-    half-hour offset (e.g. +05:30) covers parts of two UTC hours: recompute both."""
+    half-hour offset (e.g. +05:30: the store truncates in the reading's own zone) covers
+    parts of two UTC hours: recompute both."""
     start = quality.utc_hour(hour)
     return [start] if start == hour else [start, start + HOUR]
 
 
 def buckets_process(buckets: Buckets, *, check_quality: bool = True) -> UpdateResult:
-    """Quality, calibration and aggregates for these (datastream, UTC hour) buckets."""
+    """Quality, calibration and aggregates for these (datastream, hour start) buckets, in one
+    transaction. Hour starts in any zone are taken as the UTC hours they cover."""
     result = UpdateResult()
     hours: Buckets = defaultdict(set)
     for datastream_id, starts in buckets.items():
-        hours[datastream_id].update(starts)
+        for start in starts:
+            hours[datastream_id].update(_hours_of(start))
     with transaction.atomic():
         if connection.vendor == "postgresql":
             # The planner overestimates these range joins a hundredfold and would spend

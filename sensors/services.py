@@ -13,7 +13,7 @@ import hmac
 import math
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection, transaction
@@ -75,7 +75,8 @@ def _flags(reading: Reading, bounds) -> int:
 
 
 def _hour(moment: datetime) -> datetime:
-    return moment.replace(minute=0, second=0, microsecond=0)
+    """The UTC hour a moment falls in (a reading may carry any offset, e.g. +05:30)."""
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 def observations_store(readings: list[Reading], *, now: datetime | None = None) -> StoreResult:

@@ -39,3 +39,16 @@ def observation_partitions_task(months_ahead: int = 3) -> list[str]:
     from sensors.partitions import partitions_ensure
 
     return partitions_ensure(months_ahead=months_ahead)
+
+
+
+@shared_task(autoretry_for=RETRY_ON, retry_backoff=60, max_retries=3)
+def archive_day_task() -> int:
+    """Yesterday's open data archive files, one per project (sensors/archive.py)."""
+    from sensors.archive import archives_build
+
+    return len(archives_build())
+
+
+# Celery's autodiscovery imports only `tasks.py`: register the pull importer's tasks too.
+from sensors.import_tasks import sta_import_all_task, sta_import_source_task  # noqa: E402, F401

@@ -97,6 +97,9 @@ def json_response(payload, status: int = 200) -> HttpResponse:
 
 
 class StaView(APIView):
+    # SensorThings is its own standard API, documented by OGC (docs/sensorthings.md), not
+    # part of our OpenAPI document of /api/v1/.
+    schema = None
     authentication_classes = [KitBasicAuthentication, TokenAuthentication,
                               SessionAuthentication]
     permission_classes: list = []
