@@ -54,8 +54,8 @@ has (each datastream's last value, the kit's `last_seen_at` = its last reading),
 the hourly and daily aggregates, exactly what the Celery task runs for dirty buckets. So the
 charts have data right away and the stuck values are flagged.
 
-Speed (measured on the 2-core development machine while other work ran): ~7 s on SQLite and
-~13 s on PostgreSQL for ~206,000 observations; a second run ~0.02 s.
+Speed (the 2-core development machine): ~4.5 s on SQLite and ~8.5 s on PostgreSQL for
+~206,000 observations (7 s and 13 s while other work ran); a second run ~0.02 s.
 
 Idempotent: the project by slug, kits by device id; a kit that exists is left alone with its
 readings, so a second run adds nothing (and costs well under a second). The readings are not

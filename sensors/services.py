@@ -175,7 +175,7 @@ def _summaries_update(readings: list[Reading], *, now: datetime) -> None:
         pk__in=Datastream.objects.filter(pk__in=list(last)).values("kit_id")
     ).update(last_seen_at=now, offline_notified_at=None)
     AggregateDirty.objects.bulk_create(
-        [AggregateDirty(datastream_id=ds, hour=hour) for ds, hour in hours],
+        [AggregateDirty(datastream_id=ds, hour=hour) for ds, hour in sorted(hours)],
         ignore_conflicts=True,
     )
 

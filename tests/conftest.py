@@ -37,3 +37,10 @@ def _eager_celery_unless_worker_test(request):
     app.conf.task_always_eager = eager
     yield
     app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _small_sensor_demo(settings):
+    """`load_demo` in other apps' tests loads the sensor project and kits without 30 days of
+    readings; the sensors demo's own tests load readings themselves."""
+    settings.SENSORS_DEMO_DAYS = 0

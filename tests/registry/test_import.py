@@ -191,7 +191,8 @@ def test_our_download_into_the_same_register_reports_every_name_as_taken(client,
     make_published(editor, approver, name="Afvalroutes")
     data = _download(client, "csv")
 
-    result = algorithms_import(by=editor, file=data, filename="algoritmeregister.csv")
+    with translation.override("en"):
+        result = algorithms_import(by=editor, file=data, filename="algoritmeregister.csv")
 
     assert _problems(result) == {(2, "name"), (3, "name")}
     assert all("already in the register" in p.message for p in result.problems)

@@ -173,14 +173,14 @@ def test_a_date_as_to_includes_that_whole_day(client, project, dust):
 
 
 @pytest.mark.parametrize(("params", "message"), [
-    ({"interval": "minute"}, "raw, hour or day"),
+    ({"interval": "minute"}, "raw, hour of day"),
     ({"interval": "raw", "from": "2026-01-01", "to": "2026-03-01"}, "31"),
     ({"interval": "hour", "from": "2020-01-01", "to": "2026-01-01"}, "366"),
     ({"from": "gisteren"}, "gisteren"),
     ({"from": "2026-02-30"}, "2026-02-30"),
     ({"from": "2026-03-02", "to": "2026-03-01"}, "from"),
-    ({"from": "9999-12-31"}, "future"),
-    ({"to": "0001-01-01"}, "past"),
+    ({"from": "9999-12-31"}, "toekomst"),
+    ({"to": "0001-01-01"}, "verleden"),
 ])
 def test_bad_parameters_get_a_clear_400(client, project, params, message):
     response = client.get(project_csv(project), params)

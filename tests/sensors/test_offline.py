@@ -3,10 +3,12 @@
 import datetime as dt
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.core.management import call_command
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from portal.core.models import Notification, NotificationPreference
 from sensors.models import Kit
@@ -94,7 +96,9 @@ def test_a_kit_that_never_sent_anything_counts_from_its_registration():
 
     notification = Notification.objects.get()
     assert notification.recipient == old.owner
-    assert "not sent any data yet" in notification.title
+    with translation.override(settings.LANGUAGE_CODE):  # the site's language
+        expected = gettext("Your sensor “%(name)s” has not sent any data yet")
+    assert notification.title == expected % {"name": old.name}
 
 
 def test_stopped_unclaimed_ownerless_and_live_kits_are_left_alone():

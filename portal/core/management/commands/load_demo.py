@@ -13,6 +13,7 @@ DEMO_MODULES = [
     "portal.consent.demo",
     "registry.demo",
     "portal.ideas.demo",
+    "sensors.demo",
 ]
 
 
