@@ -7,16 +7,19 @@ row in the table after it; the others are counted and listed under "no location"
 and the GeoJSON run a fixed number of queries, however many pilots there are, and show at most
 MAP_LIMIT points (the GeoJSON says `"truncated": true` beyond that).
 
-The map is one layer now; sensor projects can become a second layer later (a second GeoJSON
-in their own app, a second `data-url` on the map element): registry never imports them.
+Sensor projects are a second layer: their areas come from the sensors app's own GeoJSON
+(`sensors:projects_geojson`, the map element's `data-sensor-url`), and the table of them is
+read here through `django.apps` (`sensor_projects`): registry never imports the sensors app,
+and without it installed the layer and the table are simply left out.
 
 The URL patterns are at the end; registry/urls.py includes this module.
 """
 
+from django.apps import apps
 from django.conf import settings
 from django.db.models import Count, Q
 from django.http import JsonResponse
-from django.urls import path, reverse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils.functional import cached_property
 from django.views import View
 from django.views.generic import TemplateView
@@ -109,6 +112,44 @@ def feature(point: dict) -> dict:
     }
 
 
+def sensor_layer_url() -> str:
+    """The GeoJSON of the sensor projects' areas, or "" when the sensors app is not there."""
+    try:
+        return reverse("sensors:projects_geojson")
+    except NoReverseMatch:
+        return ""
+
+
+def sensor_projects() -> list[dict]:
+    """Every sensor project for the table after the map (one query; none without the sensors
+    app): name and URL, the number of active kits, and the linked pilot when it is public.
+
+    Read through `django.apps` and `values()`, not by importing the sensors app (registry must
+    not import it); projects without a pilot are listed too."""
+    if not apps.is_installed("sensors"):
+        return []
+    try:
+        project_model = apps.get_model("sensors", "Project")
+        kit_model = apps.get_model("sensors", "Kit")
+        project_pattern = reverse("sensors:project_detail", kwargs={"slug": _SLUG_PLACEHOLDER})
+    except (LookupError, NoReverseMatch):
+        return []
+    pilot_pattern = reverse("registry:pilot_detail", kwargs={"slug": _SLUG_PLACEHOLDER})
+    rows = list(
+        project_model.objects.order_by("name", "pk")
+        .annotate(active_kits=Count("kits", filter=Q(kits__state=kit_model.State.ACTIVE)))
+        .values("slug", "name", "active_kits", "pilot__slug", "pilot__title", "pilot__state")
+    )
+    for row in rows:
+        row["url"] = project_pattern.replace(_SLUG_PLACEHOLDER, row["slug"])
+        public = row["pilot__slug"] and row["pilot__state"] in Pilot.PUBLIC_STATES
+        row["pilot"] = {
+            "title": row["pilot__title"],
+            "url": pilot_pattern.replace(_SLUG_PLACEHOLDER, row["pilot__slug"]),
+        } if public else None
+    return rows
+
+
 class MapFilterMixin:
     @cached_property
     def filter_form(self) -> PilotFilterForm:
@@ -148,6 +189,8 @@ class PilotMapView(MapFilterMixin, TemplateView):
             "without_location": unplaced,
             "without_location_count": unplaced_count,
             "map": map_settings(),
+            "sensor_url": sensor_layer_url(),
+            "sensor_projects": sensor_projects(),
         })
         return context
 
@@ -172,9 +215,9 @@ class PilotMapDataView(MapFilterMixin, View):
 
 
 def dashboard_map() -> dict:
-    """The compact map of Raadsinformatie (two queries): the number of public pilots with
-    and without a location, the legend, and the first DASHBOARD_LIST_LIMIT pilots on the map
-    as the list alternative."""
+    """The compact map of Raadsinformatie (three queries): the number of public pilots with
+    and without a location, the legend, the first DASHBOARD_LIST_LIMIT pilots on the map as
+    the list alternative, and the sensor projects (second layer and their table)."""
     rows = (
         Pilot.objects.filter(state__in=Pilot.PUBLIC_STATES).order_by().values("status")
         .annotate(placed=Count("pk", filter=_with_location()),
@@ -198,6 +241,8 @@ def dashboard_map() -> dict:
         "list_limit": DASHBOARD_LIST_LIMIT,
         "map": map_settings(),
         "url": reverse("registry:pilot_map_data"),
+        "sensor_url": sensor_layer_url(),
+        "sensor_projects": sensor_projects(),
     }
 
 

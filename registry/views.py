@@ -533,6 +533,17 @@ def _in_progress_rows(pilots, versions) -> list[dict]:
     return sorted(rows, key=lambda row: row["updated_at"], reverse=True)
 
 
+def _sensor_project_links(pilot) -> list[tuple[str, str]]:
+    """(url, name) of the sensor projects linked to this pilot, through the sensors app's
+    reverse relation `sensor_projects` (no import of that app; none when it is not installed).
+    One query."""
+    related = getattr(pilot, "sensor_projects", None)
+    if related is None:
+        return []
+    return [(project.get_absolute_url(), project.name)
+            for project in related.only("slug", "name").order_by("name")]
+
+
 class PilotDetailView(PilotMixin, TemplateView):
     template_name = "registry/pilot_detail.html"
 
@@ -558,6 +569,7 @@ class PilotDetailView(PilotMixin, TemplateView):
                 for algorithm in pilot.algorithms.filter(current_version__isnull=False)
                 .select_related("current_version")
             ],
+            "sensor_project_links": _sensor_project_links(pilot),
             "staff": staff,
             "can_edit": is_draft and user.has_perm("registry.change_pilot_draft", pilot),
             "can_submit": is_draft and user.has_perm("registry.submit_pilot", pilot),

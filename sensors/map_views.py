@@ -23,9 +23,10 @@ from django.utils.cache import patch_vary_headers
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from sensors import archive, charts, feeds
+from registry.models import Pilot
+from sensors import archive, charts, feeds, selectors
 from sensors.downloads import licence_of, public_data_view
-from sensors.models import ObservedProperty, Project
+from sensors.models import LICENCE_URLS, Licence, ObservedProperty, Project
 
 MAP_LIST_PAGE_SIZE = 50
 _ACCEPTS_GZIP = re.compile(r"\bgzip\b")
@@ -176,6 +177,53 @@ def sensor_map_data(request):
     response["Cache-Control"] = f"public, max-age={feeds.MAP_FEED_SECONDS}"
     patch_vary_headers(response, ("Accept-Encoding",))
     return response
+
+
+_SLUG_PLACEHOLDER = "slug-placeholder"
+
+
+def _url_pattern(name: str):
+    """A function slug -> URL that reverses `name` only once."""
+    pattern = reverse(name, kwargs={"slug": _SLUG_PLACEHOLDER})
+    return lambda slug: pattern.replace(_SLUG_PLACEHOLDER, slug, 1)
+
+
+@public_data_view
+def projects_geojson(request):
+    """GeoJSON (RFC 7946) of every sensor project's area: one Feature per project, its area
+    polygon as geometry; properties name, url, active_kits, pilot_url (only when the linked
+    pilot is public, else null) and licence. One query. The map of pilots in the register
+    draws these as its second layer."""
+    project_url = _url_pattern("sensors:project_detail")
+    pilot_url = _url_pattern("registry:pilot_detail")
+    labels = dict(Licence.choices)
+    features = []
+    for row in selectors.project_areas():
+        area = row["area"]
+        if not isinstance(area, dict) or area.get("type") not in ("Polygon", "MultiPolygon"):
+            continue
+        public_pilot = row["pilot__slug"] and row["pilot__state"] in Pilot.PUBLIC_STATES
+        features.append({
+            "type": "Feature",
+            "id": row["slug"],
+            "geometry": {"type": area["type"], "coordinates": area.get("coordinates", [])},
+            "properties": {
+                "name": row["name"],
+                "url": project_url(row["slug"]),
+                "active_kits": row["active_kits"],
+                "pilot_url": pilot_url(row["pilot__slug"]) if public_pilot else None,
+                "licence": {
+                    "id": row["licence"],
+                    "name": str(labels.get(row["licence"], row["licence"])),
+                    "url": LICENCE_URLS.get(row["licence"], ""),
+                },
+            },
+        })
+    return JsonResponse(
+        {"type": "FeatureCollection", "features": features},
+        content_type="application/geo+json",
+        json_dumps_params={"ensure_ascii": False},
+    )
 
 
 # --- a kit's public page ----------------------------------------------------------------------

@@ -38,6 +38,16 @@ def project_for_page(*, slug: str) -> Project | None:
     )
 
 
+def project_areas() -> list[dict]:
+    """Every project as a light row for the projects GeoJSON: name, slug, area, licence, the
+    number of active kits and the linked pilot's slug and state (one query)."""
+    return list(
+        Project.objects.order_by("name", "pk")
+        .annotate(active_kits=Count("kits", filter=Q(kits__state=Kit.State.ACTIVE)))
+        .values("slug", "name", "area", "licence", "active_kits", "pilot__slug", "pilot__state")
+    )
+
+
 def project_public_pilot(project: Project):
     """The linked pilot if the register shows it to the public, else None."""
     pilot = project.pilot

@@ -10,7 +10,7 @@ project pages.
 
 from django.urls import include, path
 
-from sensors import views
+from sensors import map_views, views
 
 app_name = "sensors"
 
@@ -24,6 +24,8 @@ urlpatterns = [
          name="kit_location"),
     path("sensoren/mijn-sensoren/<uuid:public_id>/stoppen/", views.kit_leave,
          name="kit_leave"),
+    # A slug has no dot, so "projecten.geojson" is never a project page.
+    path("sensoren/projecten.geojson", map_views.projects_geojson, name="projects_geojson"),
     path("sensoren/<slug:slug>/", views.project_detail, name="project_detail"),
     path("sensoren/<slug:slug>/handleiding/", views.project_manual, name="project_manual"),
     path("sensoren/<slug:slug>/meedoen/", views.join, name="join"),

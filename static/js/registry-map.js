@@ -4,7 +4,11 @@
  *
  * data-url: a GeoJSON FeatureCollection of points (registry/maps.py); each feature's
  * properties: title, url, status (a value, used for the marker's class), status_label, theme,
- * neighbourhood, withdrawn. More layers (sensor projects) can be added later as more URLs.
+ * neighbourhood, withdrawn.
+ * data-sensor-url (optional): a second layer, the sensor projects' areas (the sensors app's
+ * projects GeoJSON: polygons with properties name, url, active_kits, pilot_url), drawn as
+ * dashed purple outlines under the markers; popup labels data-label-sensor-layer,
+ * data-label-sensor-kits, data-label-sensor-pilot. If it cannot be loaded the pilots still show.
  * data-tile-url (empty: no tile layer, markers on a plain background), data-attribution,
  * data-center ("lat,lon", used when there are no points), data-label (accessible name).
  * Popup labels: data-label-status, data-label-theme, data-label-neighbourhood,
@@ -136,8 +140,79 @@
     });
   }
 
+  function areaPopup(element, properties) {
+    var box = document.createElement("div");
+    if (element.dataset.labelSensorLayer) {
+      box.appendChild(textElement("p", "pilot-popup__meta", element.dataset.labelSensorLayer));
+    }
+    var link = textElement("a", "pilot-popup__title", properties.name || "");
+    link.href = properties.url || "#";
+    box.appendChild(link);
+    box.appendChild(textElement("p", "pilot-popup__meta",
+      (element.dataset.labelSensorKits || "") + ": " + (properties.active_kits || 0)));
+    if (properties.pilot_url && element.dataset.labelSensorPilot) {
+      var pilot = document.createElement("p");
+      pilot.className = "pilot-popup__meta";
+      var pilotLink = textElement("a", "", element.dataset.labelSensorPilot);
+      pilotLink.href = properties.pilot_url;
+      pilot.appendChild(pilotLink);
+      box.appendChild(pilot);
+    }
+    return box;
+  }
+
+  // The view fits everything loaded so far: the pilots and the sensor project areas.
+  function fitTo(map, layer) {
+    var bounds = layer.getBounds();
+    if (!bounds.isValid()) {
+      return;
+    }
+    map._registryBounds = map._registryBounds ? map._registryBounds.extend(bounds) : bounds;
+    map.fitBounds(map._registryBounds, { padding: [32, 32], maxZoom: 15 });
+  }
+
+  function sensorLayer(element, map) {
+    var url = element.dataset.sensorUrl;
+    if (!url) {
+      return;
+    }
+    fetch(url, {
+      credentials: "same-origin",
+      headers: { Accept: "application/geo+json, application/json" },
+    })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error("sensor projects: HTTP " + response.status);
+        }
+        return response.json();
+      })
+      .then(function (data) {
+        var layer = L.geoJSON(data, {
+          style: function () {
+            return {
+              className: "sensor-area",
+              color: "#6b2c91",
+              weight: 3,
+              dashArray: "8 6",
+              fill: true,
+              fillOpacity: 0.05,
+            };
+          },
+          onEachFeature: function (feature, layer) {
+            layer.bindPopup(areaPopup(element, feature.properties || {}));
+          },
+        }).addTo(map);
+        layer.bringToBack();
+        fitTo(map, layer);
+      })
+      .catch(function () {
+        /* the pilots and the table of sensor projects still show */
+      });
+  }
+
   function collectionMap(element) {
     var map = baseMap(element);
+    sensorLayer(element, map);
     fetch(element.dataset.url, {
       credentials: "same-origin",
       headers: { Accept: "application/geo+json, application/json" },
@@ -149,10 +224,7 @@
         return response.json();
       })
       .then(function (data) {
-        var layer = pointLayer(element, data).addTo(map);
-        if (data.features && data.features.length) {
-          map.fitBounds(layer.getBounds(), { padding: [32, 32], maxZoom: 15 });
-        }
+        fitTo(map, pointLayer(element, data).addTo(map));
       })
       .catch(function () {
         showError(element);

@@ -260,6 +260,89 @@ def test_the_dashboard_without_located_pilots_loads_no_map(client):
     assert "js/registry-map.js" not in page
 
 
+# --- sensor projects: the second layer and its table -------------------------------------------
+# Tests may use the sensors app (registry's code may not import it).
+
+
+@pytest.fixture
+def sensor_projects(pilots):
+    from tests.sensors.factories import KitFactory, ProjectFactory
+
+    linked = ProjectFactory(slug="senshagen", name="#SensHagen", pilot=pilots["running"])
+    KitFactory.create_batch(2, project=linked)
+    alone = ProjectFactory(slug="geluid", name="Geluid in de wijk")
+    hidden_pilot = ProjectFactory(slug="concept-meting", name="Meting bij concept",
+                                  pilot=pilots["draft"])
+    return {"linked": linked, "alone": alone, "hidden_pilot": hidden_pilot}
+
+
+SENSOR_URL = "/sensoren/projecten.geojson"
+
+
+def test_the_map_page_loads_the_sensor_layer_and_lists_every_project(client, sensor_projects,
+                                                                    english):
+    page = english.get(MAP_URL).content.decode()
+
+    assert reverse("sensors:projects_geojson") == SENSOR_URL
+    assert f'data-sensor-url="{SENSOR_URL}"' in page
+    assert 'data-testid="sensor-legend"' in page
+    table = page[page.index('data-testid="sensor-projects"'):]
+    rows = table[table.index("<tbody>"):table.index("</tbody>")]
+    assert rows.count("<tr>") == 3
+    running = sensor_projects["linked"].pilot
+    assert (f'<td><a href="{sensor_projects["linked"].get_absolute_url()}">#SensHagen</a></td>'
+            "\n          <td>2</td>"
+            f'\n          <td><a href="{running.get_absolute_url()}">{running.title}</a></td>'
+            ) in rows
+    assert f'<a href="{sensor_projects["alone"].get_absolute_url()}">Geluid in de wijk</a>' in rows
+    # a pilot that is not public is not named
+    assert "Concept met locatie" not in rows
+
+
+def test_the_dashboard_loads_the_sensor_layer_and_lists_the_projects(client, sensor_projects):
+    page = client.get(DASHBOARD_URL).content.decode()
+
+    section = page[page.index('data-testid="pilot-map"'):page.index('data-testid="algorithms"')]
+    assert f'data-sensor-url="{SENSOR_URL}"' in section
+    table = section[section.index('id="dashboard-map-list"'):]
+    assert 'data-testid="sensor-project-table"' in table
+    assert "#SensHagen" in table
+    assert "Geluid in de wijk" in table
+
+
+def test_without_sensor_projects_there_is_no_table(client, pilots):
+    page = client.get(MAP_URL).content.decode()
+    assert f'data-sensor-url="{SENSOR_URL}"' in page  # the layer is simply empty
+    assert 'data-testid="sensor-projects"' not in page
+
+
+def test_without_the_sensors_urls_the_layer_is_left_out(client, pilots, monkeypatch):
+    from django.urls import NoReverseMatch
+
+    def missing(*args, **kwargs):
+        raise NoReverseMatch
+
+    monkeypatch.setattr(maps, "reverse", lambda name, **kwargs: missing() if name.startswith(
+        "sensors:") else reverse(name, **kwargs))
+    page = client.get(MAP_URL).content.decode()
+    assert "data-sensor-url" not in page
+    assert "data-registry-map" in page
+
+
+def test_the_pilot_page_links_its_sensor_projects(client, sensor_projects):
+    pilot = sensor_projects["linked"].pilot
+    page = client.get(pilot.get_absolute_url()).content.decode()
+
+    links = page[page.index('data-testid="sensor-projects"'):]
+    assert f'<a href="{sensor_projects["linked"].get_absolute_url()}">#SensHagen</a>' in links
+    assert "Geluid in de wijk" not in links
+
+
+def test_a_pilot_without_sensor_projects_has_no_such_section(client, sensor_projects, pilots):
+    page = client.get(pilots["stopped"].get_absolute_url()).content.decode()
+    assert 'data-testid="sensor-projects"' not in page
+
+
 # --- queries ---------------------------------------------------------------------------------
 
 
@@ -277,8 +360,13 @@ def _more_pilots(editor, approver, number):
 def test_the_query_count_does_not_grow_with_the_pilots(client, editor, approver):
     urls = [MAP_URL, MAP_URL + "?theme=Verkeer&q=pilot", DATA_URL, DATA_URL + "?status=idea",
             DASHBOARD_URL]
+    from tests.sensors.factories import KitFactory, ProjectFactory
+
     _more_pilots(editor, approver, 3)
+    ProjectFactory()
     few = [count_queries(client, url) for url in urls]
     _more_pilots(editor, approver, 27)
+    for project in ProjectFactory.create_batch(4):
+        KitFactory.create_batch(2, project=project)
     assert [count_queries(client, url) for url in urls] == few
     assert few[2] == 2  # the GeoJSON: the filter form's departments, then the points
