@@ -121,9 +121,12 @@ if REDIS_URL:
                           "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    # The embedded default is one process (runserver), so its local-memory counters are the
-    # only ones; production sets REDIS_URL, where these checks apply.
-    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+# django-ratelimit lists only django-redis and memcached as "officially supported"; Django's own
+# RedisCache has the atomic incr it needs (W001 is only that list). The embedded default is one
+# process (runserver), so its local-memory counters are the only ones (E003: not shared).
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+if not REDIS_URL:
+    SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
 
 # Sessions live in the database so every web process sees them (never in process memory).
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
