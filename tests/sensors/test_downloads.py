@@ -59,8 +59,10 @@ def with_data(kit, quantity, *, hours=3, value=10.0):
         for n in range(hours)
     )
     Observation.objects.bulk_create(
-        Observation(datastream=stream, phenomenon_time=start + n * HOUR + dt.timedelta(
-            minutes=5), result=value + n, quality=Quality.SPIKE if n == 1 else 0)
+        # at five past the hour before each aggregate's hour: always in the past, whatever
+        # the minute the test runs at (raw downloads end at "now")
+        Observation(datastream=stream, phenomenon_time=start + n * HOUR - dt.timedelta(
+            minutes=55), result=value + n, quality=Quality.SPIKE if n == 1 else 0)
         for n in range(hours)
     )
     return stream
