@@ -4,31 +4,26 @@ Thin: parse the request, check who writes, call the reader or the creator, answe
 error is JSON in the STA shape {"code": 400, "type": "error", "message": "..."}.
 """
 
-import base64
-import binascii
 import json
 
 import rules
 from django.conf import settings
-from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.db import DataError, OperationalError, connection, transaction
 from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.authentication import (
-    BaseAuthentication,
     SessionAuthentication,
     TokenAuthentication,
-    get_authorization_header,
 )
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
+from sensors.api import KitBasicAuthentication as IngestKitBasicAuthentication
 from sensors.models import Kit
-from sensors.services import device_id_normalise, kit_authenticate
 from sensors.sta import reader
 from sensors.sta.create import Writer, observation_create, observations_create_bulk
 from sensors.sta.entities import ENTITIES
@@ -42,30 +37,9 @@ READ_ONLY = ("This SensorThings service is read-only, except for creating Observ
              "(POST Observations, Datastreams(<id>)/Observations, CreateObservations).")
 
 
-class KitBasicAuthentication(BaseAuthentication):
-    """HTTP Basic with a kit's device id and device token: request.auth is the Kit."""
-
-    def authenticate(self, request):
-        parts = get_authorization_header(request).split()
-        if not parts or parts[0].lower() != b"basic":
-            return None
-        if len(parts) != 2:
-            raise exceptions.AuthenticationFailed("malformed Basic credentials")
-        try:
-            decoded = base64.b64decode(parts[1], validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            raise exceptions.AuthenticationFailed("malformed Basic credentials") from None
-        device_id, colon, token = decoded.partition(":")
-        if not colon:
-            raise exceptions.AuthenticationFailed("malformed Basic credentials")
-        try:
-            device_id = device_id_normalise(device_id)
-        except ValidationError:
-            pass
-        kit = kit_authenticate(device_id=device_id, token=token)
-        if kit is None:
-            raise exceptions.AuthenticationFailed("wrong device id or token")
-        return AnonymousUser(), kit
+class KitBasicAuthentication(IngestKitBasicAuthentication):
+    """The kits' HTTP Basic authentication of the ingest API (device id + device token;
+    request.auth is the Kit), with SensorThings' own realm."""
 
     def authenticate_header(self, request):
         return 'Basic realm="SensorThings"'
