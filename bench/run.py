@@ -1,8 +1,18 @@
-"""`make bench`: server-side response times of the main pages, as one JSON document.
+"""`make bench`: the speed figures of the portal, as one JSON document on stdout.
 
-Runs in-process with Django's test client against a fresh SQLite database filled with the
-demo data (or against DATABASE_URL when set), so the figures measure our code and queries,
-not the network. Each page is requested WARMUP times, then ROUNDS times measured.
+Two parts:
+
+* pages: server-side response times of the main pages, in-process with Django's test client
+  against a fresh SQLite database filled with the demo data (or against DATABASE_URL when
+  set), so the figures measure our code and queries, not the network. Each page is requested
+  WARMUP times, then ROUNDS times measured.
+* sensors: the issue-5 targets on PostgreSQL (BENCH_POSTGRES_URL, default the local server):
+  the airrohr push under gunicorn + wrk, bulk ingest against plain COPY, the map feed at
+  10,000 kits and a year's hourly series from >= 50 million observations. Each part is its own
+  script (bench/sensors_*.py) run as a subprocess with its own database; every figure carries
+  its target and whether it is met, and a table of them goes to stderr.
+
+    python bench/run.py [pages] [sensors] [--quick]    (default: both, full size)
 """
 
 import io
@@ -234,7 +244,7 @@ def _measure(client, url, warmup=WARMUP, rounds=ROUNDS):
     }
 
 
-def main():
+def pages_main():
     _setup_django()
     from django.conf import settings
     from django.test import Client
@@ -306,8 +316,7 @@ def main():
         name: _measure(anonymous, url, SCALE_WARMUP, SCALE_ROUNDS)
         for name, url in ideas_pages.items()
     }
-    print(
-        json.dumps(
+    return (
             {
                 "benchmark": "pages",
                 "database": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
@@ -331,11 +340,80 @@ def main():
                     "rounds": SCALE_ROUNDS,
                     "pages": ideas_at_scale,
                 },
-            },
-            indent=2,
-        )
+            }
     )
 
 
+# (name, script and arguments): each prints {"part", "database", "figures": [...]}.
+SENSOR_PARTS = [
+    ("push", ["bench/sensors_push.py"]),
+    ("bulk", ["bench/sensors_bulk.py"]),
+    ("map", ["bench/sensors_store.py", "--part", "map"]),
+    ("series", ["bench/sensors_store.py", "--part", "series"]),
+]
+
+
+def _postgres_reachable(url: str) -> str:
+    try:
+        import psycopg
+
+        with psycopg.connect(f"{url}/postgres", connect_timeout=3):
+            return ""
+    except Exception as problem:  # noqa: BLE001 - any failure means: no PostgreSQL here
+        return str(problem).strip().splitlines()[0] if str(problem).strip() else repr(problem)
+
+
+def sensors_main(quick: bool) -> dict:
+    import subprocess
+
+    url = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
+    problem = _postgres_reachable(url)
+    if problem:
+        return {"benchmark": "sensors", "skipped": f"PostgreSQL not reachable at {url}: {problem}"}
+    parts, figures = {}, []
+    for name, command in SENSOR_PARTS:
+        started = time.perf_counter()
+        finished = subprocess.run(
+            [sys.executable, *command, *(["--quick"] if quick else [])], cwd=ROOT,
+            capture_output=True, text=True, env={**os.environ, "BENCH_POSTGRES_URL": url},
+        )
+        seconds = round(time.perf_counter() - started, 1)
+        if finished.returncode != 0:
+            parts[name] = {"error": finished.stderr.strip().splitlines()[-5:], "seconds": seconds}
+            continue
+        document = json.loads(finished.stdout)
+        document["seconds"] = seconds
+        parts[name] = document
+        figures.extend({"part": name, **figure} for figure in document.get("figures", []))
+    return {"benchmark": "sensors", "quick": quick, "parts": parts, "figures": figures,
+            "targets_met": all(figure.get("met") for figure in figures
+                               if figure.get("target") is not None)}
+
+
+def _print_table(figures: list[dict]) -> None:
+    """Each figure beside its target, for a reader of the terminal (stdout is the JSON)."""
+    print(f"{'figure':<58} {'value':>12} {'target':>14}  met", file=sys.stderr)
+    for figure in figures:
+        value = figure.get("value")
+        target = figure.get("target")
+        shown = "-" if value is None else f"{value:,} {figure.get('unit', '')}"
+        wanted = "-" if target is None else f"{figure.get('comparison', '')} {target:,}"
+        met = {True: "yes", False: "NO", None: "-"}[figure.get("met")]
+        print(f"{figure['figure'][:58]:<58} {shown:>12} {wanted:>14}  {met}", file=sys.stderr)
+
+
+def main(argv: list[str]) -> int:
+    quick = "--quick" in argv
+    wanted = [arg for arg in argv if not arg.startswith("--")] or ["pages", "sensors"]
+    report = {}
+    if "pages" in wanted:
+        report["pages"] = pages_main()
+    if "sensors" in wanted:
+        report["sensors"] = sensors_main(quick)
+        _print_table(report["sensors"].get("figures", []))
+    print(json.dumps(report, indent=2))
+    return 0
+
+
 if __name__ == "__main__":
-    main()
+    sys.exit(main(sys.argv[1:]))

@@ -15,5 +15,6 @@ urlpatterns = [
     path("", include("portal.consent.api_urls")),
     path("", include("registry.api_urls")),
     path("", include("portal.ideas.api_urls")),
+    path("", include("challenges.api_urls")),
     path("", include("sensors.api_urls")),
 ]

@@ -70,7 +70,13 @@ INSTALLED_APPS = [
     "portal.ideas",
 ]
 
+# Device requests (exact path -> view) that skip the other middleware: see DeviceLaneMiddleware.
+DEVICE_LANE = {
+    "/api/v1/sensors/push/sensor-community/": "sensors.api.sensor_community_push",
+}
+
 MIDDLEWARE = [
+    "portal.core.middleware.DeviceLaneMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "sessionprofile.middleware.SessionProfileMiddleware",
@@ -113,6 +119,13 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # Statements run this often on one connection are prepared (parsed and planned once).
+    # Only cursors that bind on the server prepare: the sensor push's (sensors/airrohr.py);
+    # Django's own bind on the client. With PgBouncer in transaction mode, set it to -1 (off).
+    _prepare = env.int("DATABASE_PREPARE_THRESHOLD", default=5)
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = \
+        None if _prepare < 0 else _prepare
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
@@ -273,6 +286,9 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Attachments of challenge proposals (PDF, ODT, DOCX), stored under PRIVATE_MEDIA_ROOT.
+CHALLENGES_ATTACHMENT_MAX_BYTES = env.int("CHALLENGES_ATTACHMENT_MAX_BYTES",
+                                          default=10 * 1024 * 1024)
 
 # Celery: Redis broker in production; without a broker, tasks run eagerly in-process.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
@@ -300,6 +316,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(),  # every minute
         "options": {"expires": 55},
     },
+    # The public map's feeds, rebuilt into the cache so no visitor's request builds one.
+    "sensors-map-feed-refresh": {
+        "task": "sensors.tasks.map_feed_refresh_task",
+        "schedule": crontab(),  # every minute (sensors.feeds.MAP_FEED_SECONDS)
+        "options": {"expires": 55},
+    },
     "sensors-kits-offline-check": {
         "task": "sensors.tasks.kits_offline_check_task",
         "schedule": crontab(minute="*/15"),
@@ -315,6 +337,13 @@ CELERY_BEAT_SCHEDULE = {
     "sensors-sta-import": {
         "task": "sensors.import_tasks.sta_import_all_task",
         "schedule": crontab(minute=25),
+    },
+    # Challenges past their submission deadline move to "closed" (submission itself is refused
+    # to the second by the service, whatever this schedule).
+    "challenges-close-due": {
+        "task": "challenges.tasks.challenge_close_due_task",
+        "schedule": crontab(),  # every minute
+        "options": {"expires": 55},
     },
 }
 
@@ -399,6 +428,8 @@ RATE_LIMITS = {
     "sensors.kit_claim": env("RATE_LIMIT_SENSORS_KIT_CLAIM", default="10/h"),
     # sending (or re-sending) the confirmation link for a resident's notification address
     "accounts.resident_email": env("RATE_LIMIT_ACCOUNTS_RESIDENT_EMAIL", default="5/h"),
+    # questions about a challenge (the answers are public; a flood would drown the others)
+    "challenges.question": env("RATE_LIMIT_CHALLENGES_QUESTION", default="10/h"),
 }
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
 

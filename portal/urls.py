@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
+from challenges.urls import area_urlpatterns as challenges_area_urlpatterns
 from portal.consent.urls import area_urlpatterns as consent_area_urlpatterns
 from portal.core import views as core_views
 from portal.ideas.urls import area_urlpatterns as ideas_area_urlpatterns
@@ -35,6 +36,8 @@ urlpatterns = [
     path("", include(ideas_area_urlpatterns)),
     path("", include("sensors.urls")),
     path("", include(sensors_area_urlpatterns)),
+    path("", include("challenges.urls")),
+    path("", include(challenges_area_urlpatterns)),
     path("api/v1/", include("portal.api_urls")),
     path("sta/v1.1/", include("sensors.sta.urls")),
 ]

@@ -19,13 +19,13 @@ import datetime
 import io
 import json
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import rules
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
-from django.http import JsonResponse, UnreadablePostError
+from django.http import HttpResponse, JsonResponse, UnreadablePostError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -41,7 +41,13 @@ from rest_framework.views import APIView
 
 from sensors import airrohr
 from sensors.models import Kit
-from sensors.services import Reading, device_id_normalise, kit_authenticate, observations_store
+from sensors.services import (
+    Reading,
+    device_id_normalise,
+    kit_authenticate,
+    observations_store,
+    secret_matches,
+)
 
 # A push is one measuring cycle: a few hundred bytes (all sensors of a kit: < 2 KB).
 PUSH_MAX_BYTES = 64 * 1024
@@ -133,13 +139,13 @@ def sensor_community_push(request):
         return _error(_("Log in with HTTP Basic: the device id and the kit's device token."),
                       "not_authenticated", 401)
     device_id, token = device_id_clean(credentials[0]), credentials[1]
-    x_sensor = request.headers.get("X-Sensor", "").strip()
+    # META, not request.headers: the push is hot, and headers parses every header name.
+    x_sensor = request.META.get("HTTP_X_SENSOR", "").strip()
     if x_sensor and device_id_clean(x_sensor) != device_id:
         return _error(_("The X-Sensor header does not match the device id you logged in with."),
                       "x_sensor_mismatch", 400)
-    kit = kit_authenticate(device_id=device_id, token=token) if usable_device_id(device_id) \
-        else None
-    if kit is None:
+    kit = airrohr.kit_for_push(device_id) if usable_device_id(device_id) else None
+    if kit is None or not secret_matches(token or "", kit.token_hash) or not kit.accepts_data:
         return _error(_("Unknown device, wrong token, or a kit that no longer sends data."),
                       "authentication_failed", 401)
     try:
@@ -156,7 +162,7 @@ def sensor_community_push(request):
     except (ValueError, RecursionError):
         return _error(_("The body is not valid JSON."), "parse_error", 400)
     try:
-        push = airrohr.payload_parse(data, pin=request.headers.get("X-Pin"))
+        push = airrohr.payload_parse(data, pin=request.META.get("HTTP_X_PIN"))
     except airrohr.PayloadError as problem:
         return _error(_payload_message(problem.code), problem.code, 400)
     try:
@@ -171,7 +177,8 @@ def sensor_community_push(request):
     answer = result.as_dict()
     if not result.stored and not result.duplicates and result.rejected:
         return _error(_("None of the values could be stored."), "no_valid_values", 400, **answer)
-    return JsonResponse(answer, status=201 if result.stored else 200)
+    return HttpResponse(json.dumps(answer), content_type="application/json",
+                        status=201 if result.stored else 200)
 
 
 def _payload_message(code: str) -> str:
@@ -250,8 +257,10 @@ class KitBasicAuthenticationScheme(OpenApiAuthenticationExtension):
                                "device token."}
 
 
-@dataclass
-class Row:
+class Row(NamedTuple):
+    """One data row of a backlog as it came (text, or JSON values), before it is checked. A
+    named tuple: an upload has up to 10,000 of them."""
+
     number: int              # 1-based data row (header not counted)
     datastream: str = ""
     quantity: str = ""
@@ -288,10 +297,9 @@ def rows_from_json(body: bytes) -> list[Row]:
         if not isinstance(item, dict):
             rows.append(Row(number, problem="not an object"))
             continue
-        rows.append(Row(
-            number, datastream=_text(item.get("datastream")), quantity=_text(item.get("quantity")),
-            sensor=_text(item.get("sensor")), value=item.get("value"), time=item.get("time"),
-        ))
+        get = item.get
+        rows.append(Row(number, _text(get("datastream")), _text(get("quantity")),
+                        _text(get("sensor")), get("value"), get("time")))
     return rows
 
 
@@ -301,7 +309,7 @@ def _text(value) -> str:
     return str(value).strip()[:60]
 
 
-CSV_COLUMNS = {"datastream", "quantity", "sensor", "value", "time"}
+CSV_COLUMNS = ("datastream", "quantity", "sensor", "value", "time")
 
 
 def rows_from_csv(body: bytes) -> list[Row]:
@@ -322,24 +330,27 @@ def rows_from_csv(body: bytes) -> list[Row]:
         raise RowsError(
             _("The CSV needs a header row with the columns quantity,sensor,value,time "
               "(or datastream,value,time)."), "missing_columns")
-    index = {name: header.index(name) for name in CSV_COLUMNS if name in header}
+    # Every record is padded to one cell beyond the header: a column the header lacks
+    # reads as that empty cell, so the loop needs no per-column test.
+    width = len(header) + 1
+    ds_i, quantity_i, sensor_i, value_i, time_i = (
+        header.index(name) if name in header else width - 1 for name in CSV_COLUMNS)
+    decimal_comma = delimiter == ";"
     rows = []
     try:
         for record in reader:
-            if not any(cell.strip() for cell in record):
-                continue
+            if len(record) < width:
+                record += [""] * (width - len(record))
+            value, time = record[value_i].strip(), record[time_i].strip()
+            if not (value or time) and not any(cell.strip() for cell in record):
+                continue  # an empty line
             if len(rows) >= BULK_MAX_ROWS:
                 raise _too_many()
-            cells = {name: (record[i].strip() if i < len(record) else "")
-                     for name, i in index.items()}
-            value = cells.get("value", "")
-            if delimiter == ";" and "." not in value:
+            if decimal_comma and "." not in value:
                 value = value.replace(",", ".")
-            rows.append(Row(
-                len(rows) + 1, datastream=cells.get("datastream", "")[:60],
-                quantity=cells.get("quantity", "")[:60], sensor=cells.get("sensor", "")[:60],
-                value=value, time=cells.get("time", ""), line=reader.line_num,
-            ))
+            rows.append(Row(len(rows) + 1, record[ds_i].strip()[:60],
+                            record[quantity_i].strip()[:60], record[sensor_i].strip()[:60],
+                            value, time, reader.line_num))
     except csv.Error:
         raise RowsError(_("The CSV could not be read."), "parse_error") from None
     return rows
@@ -348,92 +359,110 @@ def rows_from_csv(body: bytes) -> list[Row]:
 def _value(raw) -> float | None:
     if isinstance(raw, bool) or raw is None:
         return None
-    if isinstance(raw, int | float):
-        number = float(raw)
-    else:
-        try:
-            number = float(str(raw).strip())
-        except ValueError:
-            return None
+    try:
+        # float() reads numbers and numeric text (spaces around it too); anything else, such
+        # as a list, is not a number either
+        number = float(raw if isinstance(raw, int | float | str) else str(raw))
+    except ValueError:
+        return None
     return number if math.isfinite(number) else None
 
 
 def _time(raw):
-    """An aware datetime from an ISO 8601 string; or a reason why not."""
-    if not isinstance(raw, str) or not raw.strip():
+    """An aware datetime in UTC from an ISO 8601 string; or a reason why not."""
+    text = raw.strip() if isinstance(raw, str) else ""
+    if not text:
         return None, "time is missing"
     try:
-        moment = parse_datetime(raw.strip())
+        moment = datetime.datetime.fromisoformat(text)
     except ValueError:
-        moment = None
+        try:  # the few forms Django reads beyond Python's, e.g. a decimal comma
+            moment = parse_datetime(text)
+        except ValueError:
+            moment = None
     if moment is None:
         return None, "time is not an ISO 8601 date and time"
-    if timezone.is_naive(moment):
+    if moment.tzinfo is datetime.UTC:
+        return moment, ""
+    if moment.utcoffset() is None:
         return None, "time has no time zone"
     # in UTC: the store's hour buckets are the hours of the time as given
     return moment.astimezone(datetime.UTC), ""
 
 
+class _KitStreams:
+    """Finds the kit's raw datastream for a row: by id, or by quantity and sensor (made on
+    first use). Each distinct (datastream, quantity, sensor) of a request is resolved once."""
+
+    def __init__(self, kit: Kit):
+        self.kit = kit
+        self.streams = airrohr.kit_streams(kit)
+        self.by_id = {str(stream.id): stream for stream in self.streams.values()}
+        self.by_quantity: dict[str, list] = {}
+        for stream in self.streams.values():
+            self.by_quantity.setdefault(stream.quantity, []).append(stream)
+        self.resolved: dict[tuple, tuple[int | None, str]] = {}
+
+    def find(self, row: Row) -> tuple[int | None, str]:
+        """(datastream id, "") or (None, the reason the row is refused)."""
+        key = (row.datastream, row.quantity, row.sensor)
+        found = self.resolved.get(key)
+        if found is None:
+            found = self.resolved[key] = self._resolve(*key)
+        return found
+
+    def _resolve(self, datastream: str, quantity: str, sensor: str) -> tuple[int | None, str]:
+        if datastream:
+            stream = self.by_id.get(datastream)
+            return (stream.id, "") if stream else (None, "unknown datastream for this kit")
+        if not quantity:
+            return None, "datastream or quantity is missing"
+        if sensor:
+            stream = airrohr.stream_resolve(self.kit, self.streams, sensor=sensor.lower(),
+                                            quantity=quantity.lower())
+        else:
+            candidates = self.by_quantity.get(quantity.lower(), [])
+            if len(candidates) != 1:
+                return None, ("sensor is missing (needed when the kit has no datastream or "
+                              "several for this quantity)")
+            stream = candidates[0]
+        return (stream.id, "") if stream else (None, "unknown quantity or sensor")
+
+
 def rows_store(*, kit: Kit, rows: list[Row], now) -> dict:
     """Turn rows into readings of the kit's datastreams (made on first use) and store them in
     one `observations_store` call. Returns the response body."""
-    streams = airrohr.kit_streams(kit)
-    by_id = {str(stream.id): stream for stream in streams.values()}
-    by_quantity: dict[str, list] = {}
-    for stream in streams.values():
-        by_quantity.setdefault(stream.quantity, []).append(stream)
-    rejected: list[dict] = []
+    streams = _KitStreams(kit)
+    refused: list[tuple[Row, str]] = []
     readings: list[Reading] = []
     origin: list[Row] = []
-
-    def refuse(row: Row, reason: str) -> None:
-        entry = {"row": row.number} if row.line is None else {"row": row.number,
-                                                                 "line": row.line}
-        entry["reason"] = reason
-        rejected.append(entry)
-
     for row in rows:
-        if row.problem:
-            refuse(row, row.problem)
+        reason = row.problem
+        if not reason:
+            stream_id, reason = streams.find(row)
+        if not reason:
+            value = _value(row.value)
+            if value is None:
+                reason = "value is not a number"
+        if not reason:
+            moment, reason = _time(row.time)
+        if reason:
+            refused.append((row, reason))
             continue
-        if row.datastream:
-            stream = by_id.get(row.datastream)
-            if stream is None:
-                refuse(row, "unknown datastream for this kit")
-                continue
-        elif row.quantity:
-            if row.sensor:
-                stream = airrohr.stream_resolve(kit, streams, sensor=row.sensor.lower(),
-                                                quantity=row.quantity.lower())
-            else:
-                candidates = by_quantity.get(row.quantity.lower(), [])
-                if len(candidates) != 1:
-                    refuse(row, "sensor is missing (needed when the kit has no datastream or "
-                                "several for this quantity)")
-                    continue
-                stream = candidates[0]
-            if stream is None:
-                refuse(row, "unknown quantity or sensor")
-                continue
-        else:
-            refuse(row, "datastream or quantity is missing")
-            continue
-        value = _value(row.value)
-        if value is None:
-            refuse(row, "value is not a number")
-            continue
-        moment, problem = _time(row.time)
-        if problem:
-            refuse(row, problem)
-            continue
-        readings.append(Reading(stream.id, moment, value))
+        readings.append(Reading(stream_id, moment, value))
         origin.append(row)
     result = observations_store(readings, now=now)
-    for index, reason in result.rejected:
-        refuse(origin[index], reason)
-    rejected.sort(key=lambda entry: entry["row"])
+    refused.extend((origin[index], reason) for index, reason in result.rejected)
+    refused.sort(key=lambda refusal: refusal[0].number)
     return {"received": len(rows), "stored": result.stored,
-            "duplicates": result.received - result.stored, "rejected": rejected}
+            "duplicates": result.received - result.stored,
+            "rejected": [_refusal(row, reason) for row, reason in refused]}
+
+
+def _refusal(row: Row, reason: str) -> dict:
+    if row.line is None:
+        return {"row": row.number, "reason": reason}
+    return {"row": row.number, "line": row.line, "reason": reason}
 
 
 _BULK_RESPONSE = inline_serializer("SensorBulkResult", {

@@ -9,6 +9,7 @@ buckets, at most `MAX_POINTS` points); the table lists the values at the chosen 
 """
 
 import math
+import operator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -54,34 +55,72 @@ class Point:
     count: int
 
 
+# A row of the drawing: (start in microseconds since 1970, mean, minimum, maximum, count).
+Timed = tuple[int, float, float, float, int]
+
+_US = 1_000_000
+
+
+def _timed(rows) -> list[Timed]:
+    """Aggregate rows (start datetime, ...) with the start in whole microseconds since 1970:
+    exact (a float timestamp of a 2026 date is precise to 0.2 microseconds) and cheap."""
+    return [(round(start.timestamp() * _US), mean, minimum, maximum, count)
+            for start, mean, minimum, maximum, count in rows]
+
+
+def _bucket_width(first_us: int, last_us: int, step: timedelta, max_points: int) -> timedelta:
+    """The narrowest of BUCKET_HOURS (never below `step`) that draws the span from the first
+    to the last start in fewer than `max_points` buckets (else the widest)."""
+    width = step
+    for hours in BUCKET_HOURS:
+        width = max(step, timedelta(hours=hours))
+        if (last_us - first_us) / round(width.total_seconds() * _US) < max_points:
+            break
+    return width
+
+
+def _merged(timed: list[Timed], width: timedelta) -> list[Timed]:
+    """Rows (oldest first) combined per `width` bucket (counted from 1970): the mean weighted
+    by the number of values (a plain mean when no row has a count), minimum and maximum kept.
+    One pass with running sums: the rows of a bucket are neighbours."""
+    width_us = round(width.total_seconds() * _US)
+    merged: list[Timed] = []
+    key = None
+    rows = plain = weighted = total = low = high = 0
+
+    def close():
+        mean = weighted / total if total else plain / rows
+        merged.append((key * width_us, mean, low, high, total))
+
+    for start, mean, minimum, maximum, count in timed:
+        row_key = start // width_us
+        if row_key != key:
+            if key is not None:
+                close()
+            key, rows, plain, weighted, total = row_key, 1, mean, mean * count, count
+            low, high = minimum, maximum
+            continue
+        rows += 1
+        plain += mean
+        weighted += mean * count
+        total += count
+        low = minimum if minimum < low else low
+        high = maximum if maximum > high else high
+    if key is not None:
+        close()
+    return merged
+
+
 def downsample(points: list[Point], *, step: timedelta,
                max_points: int = MAX_POINTS) -> tuple[list[Point], timedelta]:
     """Merge points into wider time buckets until at most `max_points` remain. The mean is
     weighted by the number of values; minimum and maximum are kept."""
     if len(points) <= max_points:
         return points, step
-    span = points[-1].start - points[0].start
-    width = step
-    for hours in BUCKET_HOURS:
-        width = max(step, timedelta(hours=hours))
-        if span / width < max_points:
-            break
-    seconds = width.total_seconds()
-    buckets: dict[int, list[Point]] = {}
-    for point in points:
-        buckets.setdefault(int(point.start.timestamp() // seconds), []).append(point)
-    merged = []
-    for key in sorted(buckets):
-        group = buckets[key]
-        count = sum(point.count for point in group)
-        mean = (sum(point.mean * point.count for point in group) / count if count
-                else sum(point.mean for point in group) / len(group))
-        merged.append(Point(
-            start=datetime.fromtimestamp(key * seconds, tz=UTC), mean=mean,
-            minimum=min(point.minimum for point in group),
-            maximum=max(point.maximum for point in group), count=count,
-        ))
-    return merged, width
+    timed = sorted(_timed((p.start, p.mean, p.minimum, p.maximum, p.count) for p in points))
+    width = _bucket_width(timed[0][0], timed[-1][0], step, max_points)
+    return [Point(datetime.fromtimestamp(start / _US, tz=UTC), mean, minimum, maximum, count)
+            for start, mean, minimum, maximum, count in _merged(timed, width)], width
 
 
 def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
@@ -172,19 +211,25 @@ def _time_ticks(since: datetime, until: datetime):
 
 def chart_build(rows, *, since: datetime, until: datetime, step: timedelta,
                 non_negative: bool = True) -> Chart:
-    """Lay out the chart of aggregate rows (start, mean, minimum, maximum, count)."""
-    points = [Point(start, mean, minimum, maximum, count)
-              for start, mean, minimum, maximum, count in rows]
+    """Lay out the chart of aggregate rows (start, mean, minimum, maximum, count), oldest first
+    (as `feeds.datastream_series` gives them). Plain tuples and integer microseconds all the
+    way: a year of hourly rows is laid out in a few milliseconds."""
     chart = Chart()
-    if not points:
+    if not rows:
         return chart
-    drawn, bucket = downsample(points, step=step)
+    timed = _timed(rows)
+    bucket = step
+    drawn = timed
+    if len(timed) > MAX_POINTS:
+        bucket = _bucket_width(timed[0][0], timed[-1][0], step, MAX_POINTS)
+        drawn = _merged(timed, bucket)
     chart.points, chart.bucket = len(drawn), bucket
-    chart.lowest = min(point.minimum for point in points)
-    chart.highest = max(point.maximum for point in points)
-    total = sum(point.count for point in points)
-    chart.mean = (sum(point.mean * point.count for point in points) / total if total
-                  else sum(point.mean for point in points) / len(points))
+    means, counts = [row[1] for row in timed], [row[4] for row in timed]
+    chart.lowest = min(row[2] for row in timed)
+    chart.highest = max(row[3] for row in timed)
+    total = sum(counts)
+    chart.mean = (sum(map(operator.mul, means, counts)) / total if total
+                  else sum(means) / len(timed))
 
     low, high = chart.lowest, chart.highest
     if non_negative and low >= 0 and low <= 0.3 * high:
@@ -193,16 +238,19 @@ def chart_build(rows, *, since: datetime, until: datetime, step: timedelta,
     y_low, y_high = ticks[0], ticks[-1]
     plot_w, plot_h = chart.right - chart.left, chart.bottom - chart.top
     seconds = (until - since).total_seconds()
+    since_us = round(since.timestamp() * _US)
+    half_bucket_us = round(bucket.total_seconds() * _US) // 2
+    y_span = (y_high - y_low) or 1
 
-    def x_of(moment: datetime) -> float:
+    def x_of(start_us: int) -> float:
         # a bucket is drawn at its middle
-        middle = moment + bucket / 2
-        return chart.left + plot_w * (middle - since).total_seconds() / seconds
+        return round(chart.left + plot_w * ((start_us + half_bucket_us - since_us) / _US)
+                     / seconds, 1)
 
     def y_of(value: float) -> float:
-        return chart.bottom - plot_h * (value - y_low) / ((y_high - y_low) or 1)
+        return round(chart.bottom - plot_h * (value - y_low) / y_span, 1)
 
-    chart.y_ticks = [(round(y_of(tick), 1), number_text(tick)) for tick in ticks]
+    chart.y_ticks = [(y_of(tick), number_text(tick)) for tick in ticks]
     moments, fmt = _time_ticks(since, until)
     chart.x_ticks = [
         (round(chart.left + plot_w * (moment - since).total_seconds() / seconds, 1),
@@ -210,22 +258,22 @@ def chart_build(rows, *, since: datetime, until: datetime, step: timedelta,
         for moment in moments
     ]
 
-    runs: list[list[Point]] = []
-    for point in drawn:
-        if runs and point.start - runs[-1][-1].start <= bucket * 1.5:
-            runs[-1].append(point)
+    gap_us = round(bucket.total_seconds() * _US) * 1.5
+    runs: list[list[Timed]] = []
+    for row in drawn:
+        if runs and row[0] - runs[-1][-1][0] <= gap_us:
+            runs[-1].append(row)
         else:
-            runs.append([point])
+            runs.append([row])
     line_parts = []
     for run in runs:
-        coords = [(round(x_of(p.start), 1), round(y_of(p.mean), 1)) for p in run]
         if len(run) == 1:
-            chart.dots.append(coords[0])
+            chart.dots.append((x_of(run[0][0]), y_of(run[0][1])))
             continue
-        line_parts.append("M" + " L".join(f"{x},{y}" for x, y in coords))
-        upper = [f"{round(x_of(p.start), 1)},{round(y_of(p.maximum), 1)}" for p in run]
-        lower = [f"{round(x_of(p.start), 1)},{round(y_of(p.minimum), 1)}"
-                 for p in reversed(run)]
+        placed = [(x_of(row[0]), row) for row in run]
+        line_parts.append("M" + " L".join(f"{x},{y_of(row[1])}" for x, row in placed))
+        upper = [f"{x},{y_of(row[3])}" for x, row in placed]
+        lower = [f"{x},{y_of(row[2])}" for x, row in reversed(placed)]
         chart.bands.append(" ".join(upper + lower))
     chart.line = " ".join(line_parts)
     return chart

@@ -2,10 +2,11 @@
 (airrohr push, SensorThings POST / CreateObservations, bulk upload, MQTT, pull importer) turns
 its input into `Reading`s for known datastreams and hands them here.
 
-`observations_store` inserts in bulk, ignores replays (unique datastream + time), flags values
-outside the plausible range, refuses times in the future, and then updates the summaries
-set-based: one UPDATE per datastream (last value), one per kit (last seen) and one bulk insert
-of the (datastream, hour) buckets whose aggregates the Celery task must recompute.
+`observations_store` inserts in bulk (on PostgreSQL large batches by COPY), ignores replays
+(unique datastream + time), flags values outside the plausible range, refuses times in the
+future, and then updates the summaries set-based: one UPDATE for the datastreams (last value),
+one for the kits (last seen) and one bulk insert of the (datastream, hour) buckets whose
+aggregates the Celery task must recompute.
 """
 
 import hashlib
@@ -15,8 +16,9 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from sensors.models import AggregateDirty, Datastream, Kit, Observation, Quality
@@ -28,9 +30,9 @@ FUTURE_TOLERANCE = timedelta(minutes=1)
 GRID_METRES = 100
 
 
-@dataclass(frozen=True)
-class Reading:
-    """One incoming value for a known datastream, in the datastream's unit."""
+class Reading(NamedTuple):
+    """One incoming value for a known datastream, in the datastream's unit. A named tuple
+    rather than a dataclass: a bulk upload makes 10,000 of them per request."""
 
     datastream_id: int
     phenomenon_time: datetime
@@ -45,73 +47,163 @@ class StoreResult:
     rejected: list = field(default_factory=list)  # (index, reason) of refused readings
 
 
-def _reading_problem(reading: Reading, now: datetime) -> str:
-    if not isinstance(reading.result, int | float) or isinstance(reading.result, bool):
-        return "result is not a number"
-    if not math.isfinite(reading.result):
-        return "result is not a finite number"
-    if timezone.is_naive(reading.phenomenon_time):
-        return "time has no time zone"
-    if reading.phenomenon_time > now + FUTURE_TOLERANCE:
-        return "time is in the future"
-    return ""
+class _Stream(NamedTuple):
+    """What the store needs to know of a datastream: its quantity's plausible range (open
+    ends as infinities) and the time of its latest stored observation."""
+
+    low: float
+    high: float
+    last_time: datetime | None
 
 
-def _range_flags(readings: list[Reading]) -> dict[int, tuple[float | None, float | None]]:
-    """datastream id -> (valid_min, valid_max) of its quantity, in one query."""
-    ids = {reading.datastream_id for reading in readings}
+def _streams_known(ids: set[int]) -> dict[int, _Stream]:
+    """The datastreams among `ids` that exist, in one query."""
     rows = Datastream.objects.filter(pk__in=ids).order_by().values_list(
-        "pk", "observed_property__valid_min", "observed_property__valid_max"
+        "pk", "observed_property__valid_min", "observed_property__valid_max", "last_time"
     )
-    return {pk: (low, high) for pk, low, high in rows}
+    return {pk: _Stream(-math.inf if low is None else low, math.inf if high is None else high,
+                        last_time)
+            for pk, low, high, last_time in rows}
 
 
-def _flags(reading: Reading, bounds) -> int:
-    low, high = bounds
-    quality = reading.quality
-    if (low is not None and reading.result < low) or (high is not None and reading.result > high):
-        quality |= Quality.OUT_OF_RANGE
-    return quality
-
-
-def _hour(moment: datetime) -> datetime:
-    """The UTC hour a moment falls in (a reading may carry any offset, e.g. +05:30)."""
-    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+def _reading_problem(reading: Reading, latest: datetime, streams: dict[int, _Stream]) -> str:
+    result = reading.result
+    if not isinstance(result, int | float) or isinstance(result, bool):
+        return "result is not a number"
+    if not math.isfinite(result):
+        return "result is not a finite number"
+    if reading.phenomenon_time.utcoffset() is None:
+        return "time has no time zone"
+    if reading.phenomenon_time > latest:
+        return "time is in the future"
+    if reading.datastream_id not in streams:
+        return "unknown datastream"
+    return ""
 
 
 def observations_store(readings: list[Reading], *, now: datetime | None = None) -> StoreResult:
     """Store readings of existing datastreams. Valid readings are stored even when others in
-    the same batch are refused; a replayed (datastream, time) is ignored."""
+    the same batch are refused; a replayed (datastream, time) is ignored, and of a (datastream,
+    time) repeated within the batch the first reading counts."""
     now = now or timezone.now()
+    latest = now + FUTURE_TOLERANCE
+    streams = _streams_known({reading.datastream_id for reading in readings}) \
+        if readings else {}
     result = StoreResult()
-    checked: list[tuple[int, Reading]] = []
+    rows: list[tuple] = []  # (datastream, time, result, quality)
+    out_of_range = int(Quality.OUT_OF_RANGE)
     for index, reading in enumerate(readings):
-        problem = _reading_problem(reading, now)
-        if problem:
-            result.rejected.append((index, problem))
-        else:
-            checked.append((index, reading))
-    if not checked:
+        ds, moment, value, quality = reading
+        stream = streams.get(ds)
+        # The usual reading is checked here, inline: a bulk upload hands over 10,000 of them.
+        if not (value.__class__ is float and math.isfinite(value) and moment.tzinfo is UTC
+                and moment <= latest and stream is not None):
+            problem = _reading_problem(reading, latest, streams)
+            if problem:
+                result.rejected.append((index, problem))
+                continue
+            value = float(value)
+        if not stream.low <= value <= stream.high:
+            quality |= out_of_range
+        rows.append((ds, moment, value, quality))
+    result.received = len(rows)
+    if not rows:
         return result
-    bounds = _range_flags([reading for _index, reading in checked])
-    valid: list[Reading] = []
-    for index, reading in checked:
-        if reading.datastream_id in bounds:
-            valid.append(reading)
-        else:
-            result.rejected.append((index, "unknown datastream"))
-    result.rejected.sort()
-    result.received = len(valid)
+    summary = _Summary(rows)
     with transaction.atomic():
-        result.stored = _insert_ignoring_replays(
-            [(r.datastream_id, r.phenomenon_time, float(r.result),
-              _flags(r, bounds[r.datastream_id])) for r in valid]
-        )
-        _summaries_update(valid, now=now)
+        result.stored = _rows_write(rows, summary.first, streams)
+        _summaries_update(summary, now=now)
     return result
 
 
+class _Summary:
+    """Per datastream of a batch: its first time, its last (time, result), and the UTC hours
+    it has readings in (whatever offset a reading carries, e.g. +05:30). A replay is never
+    later than what is stored, so counting replays in changes no summary."""
+
+    def __init__(self, rows: list[tuple]):
+        self.first: dict[int, datetime] = {}
+        self.last: dict[int, tuple[datetime, float]] = {}
+        first, last = self.first, self.last
+        for ds, moment, value, _quality in rows:
+            latest = last.get(ds)
+            if latest is None:
+                first[ds] = moment
+                last[ds] = (moment, value)
+            elif moment > latest[0]:
+                last[ds] = (moment, value)
+            elif moment < first[ds]:
+                first[ds] = moment
+        # Hours as numbers first: four times faster than truncating 10,000 datetimes.
+        hours = {(ds, moment.timestamp() // 3600) for ds, moment, _value, _quality in rows}
+        self.hours = {(ds, datetime.fromtimestamp(hour * 3600, UTC)) for ds, hour in hours}
+
+
+# From this many rows on, PostgreSQL gets the rows by COPY; below it one multi-row INSERT,
+# which takes fewer round trips (a push is a handful of values) but costs more per row: in
+# bench/sensors_bulk.py's machine the two cross between 20 and 50 rows.
+COPY_THRESHOLD = 50
 INSERT_CHUNK = 1000
+_OBSERVATION_COLUMNS = "(datastream_id, phenomenon_time, result, quality)"
+# Binary COPY: PostgreSQL does not have to parse the times and numbers as text.
+_COPY_TYPES = ("int8", "timestamptz", "float8", "int2")
+_STAGING = "sensors_observation_staging"
+
+
+def _rows_write(rows: list[tuple], first: dict[int, datetime],
+                streams: dict[int, _Stream]) -> int:
+    """Write (datastream, time, result, quality) rows, skipping replays of stored ones and
+    repeats within the batch; returns how many were new. SQLite and small batches:
+    `_insert_ignoring_replays`. Large batches on PostgreSQL: COPY, straight into the table
+    when every datastream's first time in the batch is later than its last stored time (a
+    backlog arriving in order: nothing stored can be replayed), else through a staging table
+    (`_copy_ignoring_replays`)."""
+    if connection.vendor != "postgresql" or len(rows) < COPY_THRESHOLD:
+        return _insert_ignoring_replays(rows)
+    if all(streams[ds].last_time is None or moment > streams[ds].last_time
+           for ds, moment in first.items()):
+        try:
+            with transaction.atomic(), connection.wrap_database_errors:
+                return _copy_into(Observation._meta.db_table, rows)
+        except IntegrityError:
+            # A row twice in the batch, or stored after all (a concurrent upload of the same
+            # rows): the savepoint undid the COPY; take the way that skips them.
+            pass
+    return _copy_ignoring_replays(rows)
+
+
+def _copy_into(table: str, rows: list[tuple]) -> int:
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor, cursor.copy(
+        f"COPY {quote(table)} {_OBSERVATION_COLUMNS} FROM STDIN (FORMAT BINARY)"
+    ) as copy:
+        copy.set_types(_COPY_TYPES)
+        for row in rows:
+            copy.write_row(row)
+    return len(rows)
+
+
+def _copy_ignoring_replays(rows: list[tuple]) -> int:
+    """COPY into a temporary staging table (emptied at commit), then one INSERT ... SELECT
+    ... ON CONFLICT DO NOTHING into the observation table: replays and repeats are skipped by
+    the unique key (the first of a repeat is inserted first) and the row count says how many
+    were new. The INSERT empties the staging table as it reads it, so a second batch in the
+    same transaction starts from nothing."""
+    table = connection.ops.quote_name(Observation._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGING} (datastream_id bigint, "
+            f"phenomenon_time timestamptz, result double precision, quality smallint) "
+            f"ON COMMIT DELETE ROWS"
+        )
+        _copy_into(_STAGING, rows)
+        cursor.execute(
+            f"WITH batch AS (DELETE FROM {_STAGING} RETURNING *) "  # noqa: S608 - fixed names
+            f"INSERT INTO {table} {_OBSERVATION_COLUMNS} "
+            f"SELECT datastream_id, phenomenon_time, result, quality FROM batch "
+            f"ON CONFLICT (datastream_id, phenomenon_time) DO NOTHING"
+        )
+        return max(cursor.rowcount, 0)
 
 
 def _insert_ignoring_replays(rows: list[tuple]) -> int:
@@ -127,7 +219,7 @@ def _insert_ignoring_replays(rows: list[tuple]) -> int:
             params = [value for ds, time, result, quality in chunk
                       for value in (ds, adapt(time), result, quality)]
             cursor.execute(
-                f"INSERT INTO {table} (datastream_id, phenomenon_time, result, quality) "  # noqa: S608 - fixed names
+                f"INSERT INTO {table} {_OBSERVATION_COLUMNS} "  # noqa: S608 - fixed names
                 f"VALUES {values} ON CONFLICT (datastream_id, phenomenon_time) DO NOTHING",
                 params,
             )
@@ -135,33 +227,22 @@ def _insert_ignoring_replays(rows: list[tuple]) -> int:
     return inserted
 
 
-def _summaries_update(readings: list[Reading], *, now: datetime) -> None:
+def _summaries_update(summary: _Summary, *, now: datetime) -> None:
     """Datastream first/last summaries in ONE statement (UPDATE ... FROM VALUES; PostgreSQL and
     SQLite >= 3.33), the kits' last_seen_at in one, and the dirty hours in one insert."""
-    first: dict[int, datetime] = {}
-    last: dict[int, Reading] = {}
-    hours: set = set()
-    for reading in readings:
-        ds = reading.datastream_id
-        if ds not in last or reading.phenomenon_time > last[ds].phenomenon_time:
-            last[ds] = reading
-        if ds not in first or reading.phenomenon_time < first[ds]:
-            first[ds] = reading.phenomenon_time
-        hours.add((ds, _hour(reading.phenomenon_time)))
     table = connection.ops.quote_name(Datastream._meta.db_table)
     adapt = connection.ops.adapt_datetimefield_value
     if connection.vendor == "postgresql":
         row = "(%s::bigint, %s::timestamptz, %s::timestamptz, %s::double precision)"
     else:
         row = "(%s, %s, %s, %s)"
-    params = [value for ds, reading in last.items()
-              for value in (ds, adapt(first[ds]), adapt(reading.phenomenon_time),
-                            float(reading.result))]
+    params = [value for ds, (moment, result) in summary.last.items()
+              for value in (ds, adapt(summary.first[ds]), adapt(moment), result)]
     newer = f"{table}.last_time IS NULL OR {table}.last_time < v.last_time"
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH v (id, first_time, last_time, last_result) AS (VALUES "  # noqa: S608
-            f"{', '.join([row] * len(last))}) "
+            f"{', '.join([row] * len(summary.last))}) "
             f"UPDATE {table} SET "
             f"first_time = CASE WHEN {table}.first_time IS NULL "
             f"OR {table}.first_time > v.first_time THEN v.first_time "
@@ -172,10 +253,10 @@ def _summaries_update(readings: list[Reading], *, now: datetime) -> None:
             params,
         )
     Kit.objects.filter(
-        pk__in=Datastream.objects.filter(pk__in=list(last)).values("kit_id")
+        pk__in=Datastream.objects.filter(pk__in=list(summary.last)).values("kit_id")
     ).update(last_seen_at=now, offline_notified_at=None)
     AggregateDirty.objects.bulk_create(
-        [AggregateDirty(datastream_id=ds, hour=hour) for ds, hour in sorted(hours)],
+        [AggregateDirty(datastream_id=ds, hour=hour) for ds, hour in sorted(summary.hours)],
         ignore_conflicts=True,
     )
 
@@ -269,7 +350,6 @@ from decimal import Decimal as _Decimal  # noqa: E402
 
 import rules  # noqa: E402
 from django.core.exceptions import ValidationError  # noqa: E402
-from django.db import IntegrityError  # noqa: E402
 from django.utils.translation import gettext as _  # noqa: E402
 
 from sensors.areas import point_in_area  # noqa: E402

@@ -5,6 +5,8 @@
   aggregates for the buckets that received data (`sensors.aggregates`).
 - `kits_offline_check_task` (every 15 minutes): tell owners once when their kit went quiet
   (`sensors.offline`).
+- `map_feed_refresh_task` (every minute): the public map's GeoJSON feeds, rebuilt into the
+  cache so that no visitor's request builds one (`sensors.feeds.map_feed_refresh`).
 - `observation_partitions_task` (monthly): monthly partitions of the observation store ahead
   of time, PostgreSQL only (`sensors.partitions`).
 """
@@ -33,13 +35,20 @@ def kits_offline_check_task() -> int:
     return kits_offline_notify()
 
 
+@shared_task(autoretry_for=RETRY_ON, retry_backoff=10, max_retries=1)
+def map_feed_refresh_task() -> int:
+    """Returns the number of feeds built."""
+    from sensors.feeds import map_feed_refresh
+
+    return map_feed_refresh()
+
+
 @shared_task(autoretry_for=RETRY_ON, retry_backoff=60, max_retries=3)
 def observation_partitions_task(months_ahead: int = 3) -> list[str]:
     """Returns the names of the partitions created."""
     from sensors.partitions import partitions_ensure
 
     return partitions_ensure(months_ahead=months_ahead)
-
 
 
 @shared_task(autoretry_for=RETRY_ON, retry_backoff=60, max_retries=3)

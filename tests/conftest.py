@@ -44,3 +44,11 @@ def _small_sensor_demo(settings):
     """`load_demo` in other apps' tests loads the sensor project and kits without 30 days of
     readings; the sensors demo's own tests load readings themselves."""
     settings.SENSORS_DEMO_DAYS = 0
+
+
+@pytest.fixture(autouse=True)
+def _private_media_outside_the_working_tree(settings, tmp_path_factory):
+    """Private files that tests write (e.g. the proposal attachments of the challenges demo,
+    which `load_demo` loads in several apps' tests) go to pytest's temporary directory, never to
+    the working tree's private_media/. The storage reads the setting when it writes."""
+    settings.PRIVATE_MEDIA_ROOT = str(tmp_path_factory.getbasetemp() / "private_media")

@@ -6,8 +6,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     # Area landing pages (site shell); each area's app takes its path over when it lands
     # (Mijn gegevens: portal/consent/urls.py; Ideeën: portal/ideas/urls.py; Sensoren:
-    # sensors/urls.py).
-    path("uitdagingen/", views.area_challenges, name="area-challenges"),
+    # sensors/urls.py; Uitdagingen: challenges/urls.py).
     path("registers/", views.area_registers, name="area-registers"),
     path("toegankelijkheid/", views.accessibility, name="accessibility"),
     path("privacy/", views.privacy, name="privacy"),

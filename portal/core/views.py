@@ -21,10 +21,6 @@ def home(request):
 # Landing pages of the five areas. Their apps replace these pages as they are built.
 
 
-def area_challenges(request):
-    return render(request, "core/area_challenges.html")
-
-
 def area_registers(request):
     return render(request, "core/area_registers.html")
 

@@ -127,8 +127,9 @@ class AppealAdmin(ReadOnlyAdmin):
 
 @admin.register(IdeaLink)
 class IdeaLinkAdmin(ReadOnlyAdmin):
-    list_display = ["idea", "pilot", "algorithm", "note", "created_at"]
+    list_display = ["idea", "pilot", "algorithm", "challenge", "note", "created_at"]
     list_filter = [("pilot", admin.EmptyFieldListFilter),
-                   ("algorithm", admin.EmptyFieldListFilter)]
-    list_select_related = ["idea", "pilot", "algorithm__current_version"]
+                   ("algorithm", admin.EmptyFieldListFilter),
+                   ("challenge", admin.EmptyFieldListFilter)]
+    list_select_related = ["idea", "pilot", "algorithm__current_version", "challenge"]
     exclude = ["created_by"]

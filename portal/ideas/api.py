@@ -123,7 +123,8 @@ def _with_details(ideas):
         "images",
         Prefetch(
             "links",
-            queryset=IdeaLink.objects.select_related("pilot", "algorithm__current_version")
+            queryset=IdeaLink.objects.select_related("pilot", "algorithm__current_version",
+                                                     "challenge")
             .order_by("created_at", "pk"),
         ),
         Prefetch(
@@ -208,9 +209,11 @@ class OfficialAnswerSerializer(serializers.Serializer):
 
 
 class IdeaLinkSerializer(serializers.Serializer):
-    kind = EnumChoiceField(choices=["pilot", "algorithm"], enum_name="IdeaLinkKindEnum")
+    kind = EnumChoiceField(choices=list(IdeaLink.TARGETS), enum_name="IdeaLinkKindEnum")
     title = serializers.CharField()
-    url = serializers.CharField(help_text=_("The page in the public register."))
+    url = serializers.CharField(
+        help_text=_("The page in the public register, or the challenge's page."),
+    )
     note = serializers.CharField(help_text=_("What happened, in a sentence; may be empty."))
 
 
@@ -247,7 +250,8 @@ class IdeaSerializer(serializers.Serializer):
         help_text=_("The official answer that came with the latest status change, or null."),
     )
     links = serializers.SerializerMethodField(
-        help_text=_("\"You said, we did\": the pilots and algorithms the idea led to."),
+        help_text=_("\"You said, we did\": the pilots, algorithms and challenges the idea "
+                    "led to."),
     )
     images = serializers.SerializerMethodField()
 
@@ -283,7 +287,9 @@ class IdeaSerializer(serializers.Serializer):
                 kind, target, title = "pilot", link.pilot, link.pilot.title
             elif link.algorithm_id and link.algorithm.current_version_id:
                 kind, target, title = "algorithm", link.algorithm, str(link.algorithm)
-            else:  # a register entry that is not (or no longer) public
+            elif link.challenge_id and link.challenge.is_public:
+                kind, target, title = "challenge", link.challenge, link.challenge.title
+            else:  # a register entry or challenge that is not (or no longer) public
                 continue
             rows.append({"kind": kind, "title": title, "note": link.note,
                          "url": _absolute(self.context, target.get_absolute_url())})

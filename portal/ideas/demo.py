@@ -478,6 +478,34 @@ def _link(idea, people, kind, slug, note):
     services.idea_link_add(idea=idea, by=people[CIVIL], note=note, **{kind: target})
 
 
+# The idea that led to a challenge to the knowledge community, when the challenges demo has
+# published one: preferably a challenge about heat, otherwise the first one published.
+CHALLENGE_IDEA = "Meer bomen en schaduw op de Grote Markt tegen hitte"
+CHALLENGE_WORD = "hitte"
+CHALLENGE_NOTE = ("Dit idee bracht de gemeente op deze uitdaging: ondernemers en "
+                  "kennisinstellingen denken mee over een oplossing.")
+
+
+def _link_a_challenge(people) -> int:
+    """Links the demo idea to a published challenge, once; quietly nothing (0) when no
+    challenge is published yet (the challenges demo may load after this one)."""
+    from django.db.models import Q
+
+    from challenges.models import Challenge
+
+    idea = Idea.objects.public().filter(title=CHALLENGE_IDEA).first()
+    if idea is None or idea.links.filter(challenge__isnull=False).exists():
+        return 0
+    challenges = Challenge.objects.public().order_by("published_at", "pk")
+    challenge = (challenges.filter(Q(title__icontains=CHALLENGE_WORD)
+                                   | Q(problem__icontains=CHALLENGE_WORD)).first()
+                 or challenges.first())
+    if challenge is None:
+        return 0
+    services.idea_link_add(idea=idea, by=people[CIVIL], challenge=challenge, note=CHALLENGE_NOTE)
+    return 1
+
+
 def _step(idea, people, step) -> Idea:
     kind, *args = step
     if kind == "submit":
@@ -569,8 +597,10 @@ def load() -> str:
             continue
         _idea_build(spec, people, neighbourhoods, now)
         created += 1
+    challenge_links = _link_a_challenge(people)
     return (
         f"{len(NEIGHBOURHOODS)} neighbourhoods, {len(THEME_SETTINGS)} theme settings; "
         f"{created} ideas added ({Idea.objects.count()} in total); "
+        f"links to a challenge added: {challenge_links}; "
         f"{consents} consents to show a name; second moderator {SECOND_MODERATOR[0]}@{DOMAIN}"
     )

@@ -461,8 +461,24 @@ class Appeal(models.Model):
         return f"appeal {self.idea_id}"
 
 
+def _exactly_one_of(*fields) -> models.Q:
+    """A condition that holds when exactly one of the nullable foreign keys is set."""
+    condition = models.Q()
+    for chosen in fields:
+        only_this = models.Q(**{f"{chosen}__isnull": False})
+        for other in fields:
+            if other != chosen:
+                only_this &= models.Q(**{f"{other}__isnull": True})
+        condition |= only_this
+    return condition
+
+
 class IdeaLink(models.Model):
-    """"You said, we did": what an idea led to. Exactly one target is set."""
+    """"You said, we did": what an idea led to: a pilot, an algorithm or a challenge to the
+    knowledge community. Exactly one target is set. The registers and challenges read these
+    rows through their reverse relation `idea_links` and never import ideas."""
+
+    TARGETS = ("pilot", "algorithm", "challenge")
 
     idea = models.ForeignKey(Idea, on_delete=models.CASCADE, related_name="links")
     pilot = models.ForeignKey(
@@ -471,6 +487,10 @@ class IdeaLink(models.Model):
     )
     algorithm = models.ForeignKey(
         "registry.Algorithm", on_delete=models.CASCADE, null=True, blank=True,
+        related_name="idea_links",
+    )
+    challenge = models.ForeignKey(
+        "challenges.Challenge", on_delete=models.CASCADE, null=True, blank=True,
         related_name="idea_links",
     )
     note = models.CharField(_("what happened"), max_length=300, blank=True)
@@ -483,8 +503,7 @@ class IdeaLink(models.Model):
         ordering = ["created_at", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=(models.Q(pilot__isnull=False) & models.Q(algorithm__isnull=True))
-                | (models.Q(pilot__isnull=True) & models.Q(algorithm__isnull=False)),
+                condition=_exactly_one_of("pilot", "algorithm", "challenge"),
                 name="ideas_link_one_target",
             ),
             models.UniqueConstraint(
@@ -495,11 +514,21 @@ class IdeaLink(models.Model):
                 fields=["idea", "algorithm"], condition=models.Q(algorithm__isnull=False),
                 name="ideas_link_algorithm_once",
             ),
+            models.UniqueConstraint(
+                fields=["idea", "challenge"], condition=models.Q(challenge__isnull=False),
+                name="ideas_link_challenge_once",
+            ),
         ]
 
     def __str__(self):
-        return f"{self.idea_id} → {self.pilot_id or self.algorithm_id}"
+        kind = self.target_kind
+        return f"{self.idea_id} → {kind} {getattr(self, f'{kind}_id') if kind else ''}".rstrip()
+
+    @property
+    def target_kind(self) -> str:
+        """"pilot", "algorithm" or "challenge": the one target that is set."""
+        return next((kind for kind in self.TARGETS if getattr(self, f"{kind}_id")), "")
 
     @property
     def target(self):
-        return self.pilot or self.algorithm
+        return getattr(self, self.target_kind) if self.target_kind else None

@@ -128,13 +128,13 @@ class StatusForm(PortalForm):
 
 
 class LinkForm(PortalForm):
-    """"You said, we did": the published pilot or algorithm an idea led to."""
+    """"You said, we did": the published pilot, algorithm or challenge an idea led to."""
 
     target = forms.ChoiceField(
         label=_("What did the idea lead to?"),
-        error_messages={"required": _("Choose a pilot or an algorithm."),
-                        "invalid_choice": _("Choose a published pilot or algorithm from the "
-                                            "list.")},
+        error_messages={"required": _("Choose a pilot, an algorithm or a challenge."),
+                        "invalid_choice": _("Choose a published pilot, algorithm or challenge "
+                                            "from the list.")},
     )
     note = forms.CharField(
         label=_("What happened (optional)"), required=False,
@@ -144,17 +144,19 @@ class LinkForm(PortalForm):
                     "\"This idea became the pilot with the self-driving bus.\""),
     )
 
-    def __init__(self, *args, pilots, algorithms, **kwargs):
+    def __init__(self, *args, pilots, algorithms, challenges=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self._targets = {f"pilot:{pilot.pk}": ("pilot", pilot) for pilot in pilots}
-        self._targets.update({f"algorithm:{algorithm.pk}": ("algorithm", algorithm)
-                              for algorithm in algorithms})
+        groups = [("pilot", _("Pilots"), pilots), ("algorithm", _("Algorithms"), algorithms),
+                  ("challenge", _("Challenges"), challenges)]
+        self._targets = {}
         choices = [("", _("Choose"))]
-        if pilots:
-            choices.append((_("Pilots"), [(f"pilot:{p.pk}", str(p)) for p in pilots]))
-        if algorithms:
-            choices.append((_("Algorithms"), [(f"algorithm:{a.pk}", str(a))
-                                              for a in algorithms]))
+        for kind, label, targets in groups:
+            if not targets:
+                continue
+            keyed = {f"{kind}:{target.pk}": (kind, target) for target in targets}
+            self._targets.update(keyed)
+            choices.append((label, [(key, str(target)) for key, (_kind, target)
+                                    in keyed.items()]))
         self.fields["target"].choices = choices
 
     def clean_target(self):

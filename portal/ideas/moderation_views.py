@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from challenges.models import Challenge
 from portal.core.forms import apply_validation_error
 from portal.core.text import render_simple_text
 from portal.ideas import moderation_forms as forms
@@ -533,25 +534,33 @@ def idea_status(request, public_id):
 # --- "you said, we did" -----------------------------------------------------------------------
 
 
+def _link_targets(idea: Idea, links) -> dict[str, list]:
+    """The public pilots, algorithms and challenges this idea is not linked to yet."""
+    if not idea.is_public:
+        return {"pilots": [], "algorithms": [], "challenges": []}
+    linked = {(link.target_kind, getattr(link, f"{link.target_kind}_id")) for link in links}
+    pilots = Pilot.objects.filter(state=Pilot.State.PUBLISHED).order_by("title", "pk")
+    algorithms = registry_selectors.algorithm_public_list(include_withdrawn=False)
+    challenges = Challenge.objects.public().order_by("title", "pk")
+    return {
+        "pilots": [pilot for pilot in pilots if ("pilot", pilot.pk) not in linked],
+        "algorithms": [algorithm for algorithm in algorithms
+                       if ("algorithm", algorithm.pk) not in linked],
+        "challenges": [challenge for challenge in challenges
+                       if ("challenge", challenge.pk) not in linked],
+    }
+
+
 @_staff_only("ideas.link_idea")
 def idea_link(request, public_id):
     idea = get_object_or_404(Idea, public_id=public_id)
-    links = list(idea.links.select_related("pilot", "algorithm__current_version")
+    links = list(idea.links.select_related("pilot", "algorithm__current_version", "challenge")
                  .order_by("created_at", "pk"))
-    linked_pilots = {link.pilot_id for link in links if link.pilot_id}
-    linked_algorithms = {link.algorithm_id for link in links if link.algorithm_id}
-    pilots, algorithms = [], []
-    if idea.is_public:
-        pilots = [pilot for pilot in
-                  Pilot.objects.filter(state=Pilot.State.PUBLISHED).order_by("title", "pk")
-                  if pilot.pk not in linked_pilots]
-        algorithms = [algorithm for algorithm in
-                      registry_selectors.algorithm_public_list(include_withdrawn=False)
-                      if algorithm.pk not in linked_algorithms]
-    form = forms.LinkForm(pilots=pilots, algorithms=algorithms)
+    targets = _link_targets(idea, links)
+    form = forms.LinkForm(**targets)
     status = 200
     if request.method == "POST":
-        form = forms.LinkForm(request.POST, pilots=pilots, algorithms=algorithms)
+        form = forms.LinkForm(request.POST, **targets)
         if form.is_valid():
             kind, target = form.cleaned_data["target"]
             try:
@@ -567,5 +576,5 @@ def idea_link(request, public_id):
     return render(request, "ideas/staff/link.html", {
         "idea": idea,
         "links": links,
-        "form": form if (pilots or algorithms) else None,
+        "form": form if any(targets.values()) else None,
     }, status=status)

@@ -603,15 +603,21 @@ def idea_status_notify(*, event: IdeaEvent) -> int:
 
 
 @transaction.atomic
-def idea_link_add(*, idea: Idea, by, pilot=None, algorithm=None, note: str = "") -> IdeaLink:
-    """"You said, we did": link a published idea to the pilot or algorithm it led to."""
+def idea_link_add(*, idea: Idea, by, pilot=None, algorithm=None, challenge=None,
+                  note: str = "") -> IdeaLink:
+    """"You said, we did": link a published idea to the pilot, algorithm or challenge it led
+    to. A challenge must be public (no longer a draft): the idea's page links to it."""
     _require(by, "ideas.link_idea", idea)
     if not idea.is_public:
         raise ValidationError(_("Only a published idea can be linked."), code="not_public")
-    if (pilot is None) == (algorithm is None):
-        raise ValidationError(_("Link to either a pilot or an algorithm."), code="one_target")
-    link = IdeaLink(idea=idea, pilot=pilot, algorithm=algorithm, note=(note or "").strip(),
-                    created_by=by)
+    if [pilot, algorithm, challenge].count(None) != 2:
+        raise ValidationError(_("Link to one pilot, algorithm or challenge."),
+                              code="one_target")
+    if challenge is not None and not challenge.is_public:
+        raise ValidationError(_("Only a published challenge can be linked."),
+                              code="challenge_not_public")
+    link = IdeaLink(idea=idea, pilot=pilot, algorithm=algorithm, challenge=challenge,
+                    note=(note or "").strip(), created_by=by)
     link.full_clean(validate_constraints=False)
     try:
         with transaction.atomic():

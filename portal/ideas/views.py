@@ -214,24 +214,29 @@ def _idea_for_viewer(request, public_id) -> Idea:
 
 
 def _links_queryset():
-    return IdeaLink.objects.select_related("pilot", "algorithm__current_version")
+    return IdeaLink.objects.select_related("pilot", "algorithm__current_version", "challenge")
+
+
+def _trail_step(link) -> dict | None:
+    """One link as the public sees it; None while its target is not public."""
+    if link.pilot_id and link.pilot.is_public:
+        kind, title = _("Pilot"), link.pilot.title
+        url = reverse("registry:pilot_detail", kwargs={"slug": link.pilot.slug})
+    elif link.algorithm_id and link.algorithm.current_version_id:
+        kind, title = _("Algorithm"), link.algorithm.current_version.name
+        url = reverse("registry:algorithm_detail", kwargs={"slug": link.algorithm.slug})
+    elif link.challenge_id and link.challenge.is_public:
+        kind, title = _("Challenge"), link.challenge.title
+        url = link.challenge.get_absolute_url()
+    else:
+        return None
+    return {"kind": kind, "title": title, "url": url, "note": link.note,
+            "date": link.created_at}
 
 
 def _trail(links) -> list[dict]:
-    """"You said, we did": the public pilots and algorithms an idea led to."""
-    trail = []
-    for link in links:
-        if link.pilot_id and link.pilot.is_public:
-            trail.append({"kind": _("Pilot"), "title": link.pilot.title,
-                          "url": reverse("registry:pilot_detail",
-                                         kwargs={"slug": link.pilot.slug}),
-                          "note": link.note, "date": link.created_at})
-        elif link.algorithm_id and link.algorithm.current_version_id:
-            trail.append({"kind": _("Algorithm"), "title": link.algorithm.current_version.name,
-                          "url": reverse("registry:algorithm_detail",
-                                         kwargs={"slug": link.algorithm.slug}),
-                          "note": link.note, "date": link.created_at})
-    return trail
+    """"You said, we did": the public pilots, algorithms and challenges an idea led to."""
+    return [step for step in map(_trail_step, links) if step is not None]
 
 
 def _timeline(events, idea: Idea) -> list[dict]:

@@ -12,10 +12,12 @@ active (unclaimed, stopped) do not exist for the API.
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import reduce
 from operator import or_
 
+import psycopg
+from django.db import connection
 from django.db.models import Q
 
 from sensors.models import Datastream, Kit, Observation
@@ -76,6 +78,15 @@ def _result(value) -> float:
 def _time(value, now: datetime) -> datetime:
     if value is None:
         return now  # the standard: a missing phenomenonTime is the time of receipt
+    if value.__class__ is str:
+        # The common case of a bulk upload, "2026-11-23T10:20:00Z", read at once; anything
+        # else (offsets, spaces, intervals, mistakes) through parse_instant and its messages.
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            moment = None
+        if moment is not None and moment.tzinfo is UTC:
+            return moment
     try:
         return parse_instant(value)
     except StaError as error:
@@ -171,19 +182,21 @@ def observations_create_bulk(*, writer: Writer, body, now: datetime) -> list[int
     slots: list[int | None] = []  # per row: index into readings, or None
     for datastream, components, rows in groups:
         stream = streams.get(datastream)
+        if stream is None:
+            slots.extend([None] * len(rows))
+            continue
         position = {name: index for index, name in enumerate(components)}
+        width, result = len(components), position["result"]
+        time, foi = position.get("phenomenonTime"), position.get("FeatureOfInterest/id")
+        stream_id, feature = stream.pk, str(stream.kit_id)
         for row in rows:
             try:
-                if stream is None:
-                    raise RowError("no such datastream")
-                if not isinstance(row, list) or len(row) != len(components):
+                if row.__class__ is not list or len(row) != width:
                     raise RowError("row does not match the components")
-                foi = position.get("FeatureOfInterest/id")
-                if foi is not None and str(row[foi]) != str(stream.kit_id):
+                if foi is not None and str(row[foi]) != feature:
                     raise RowError("wrong FeatureOfInterest")
-                time = position.get("phenomenonTime")
-                reading = Reading(stream.pk, _time(row[time] if time is not None else None, now),
-                                  _result(row[position["result"]]))
+                reading = Reading(stream_id, _time(row[time] if time is not None else None, now),
+                                  _result(row[result]))
             except RowError:
                 slots.append(None)
                 continue
@@ -192,8 +205,8 @@ def observations_create_bulk(*, writer: Writer, body, now: datetime) -> list[int
     stored = observations_store(readings, now=now) if readings else None
     refused = {index for index, _reason in stored.rejected} if stored else set()
     ids = _ids([r for index, r in enumerate(readings) if index not in refused])
-    return [None if slot is None or slot in refused
-            else ids.get((readings[slot].datastream_id, readings[slot].phenomenon_time))
+    # readings[slot][:2] is its (datastream, time)
+    return [None if slot is None or slot in refused else ids.get(readings[slot][:2])
             for slot in slots]
 
 
@@ -202,14 +215,29 @@ def _ids(readings: list[Reading]) -> dict[tuple[int, datetime], int]:
     if not readings:
         return {}
     spans: dict[int, list[datetime]] = {}
-    for reading in readings:
-        span = spans.setdefault(reading.datastream_id, [reading.phenomenon_time] * 2)
-        span[0] = min(span[0], reading.phenomenon_time)
-        span[1] = max(span[1], reading.phenomenon_time)
+    for datastream, moment, _result, _quality in readings:
+        span = spans.get(datastream)
+        if span is None:
+            spans[datastream] = [moment, moment]
+        elif moment < span[0]:
+            span[0] = moment
+        elif moment > span[1]:
+            span[1] = moment
     condition = reduce(or_, (Q(datastream_id=datastream, phenomenon_time__range=span)
                              for datastream, span in spans.items()))
     # May hold a few rows that were already there between the request's own times; the
     # caller looks its readings up by (datastream, time), so those do no harm.
-    return {(datastream, moment): pk for datastream, moment, pk in Observation.objects.filter(
-        condition).values_list("datastream_id", "phenomenon_time", "pk").iterator(
-        chunk_size=5000)}
+    found = Observation.objects.filter(condition).values_list(
+        "datastream_id", "phenomenon_time", "pk")
+    if connection.vendor != "postgresql":
+        return {(datastream, moment): pk for datastream, moment, pk in found}
+    sql, params = found.query.sql_with_params()
+    with connection.cursor() as cursor:
+        # Django reads timestamptz with a loader written in Python (~6 µs a value); psycopg's
+        # own C loader gives the same UTC datetimes about ten times faster, which counts for
+        # the 10,000 rows of a CreateObservations.
+        timestamptz = psycopg.adapters.types["timestamptz"].oid
+        cursor.cursor.adapters.register_loader(
+            timestamptz, psycopg.adapters.get_loader(timestamptz, psycopg.pq.Format.TEXT))
+        cursor.execute(sql, params)
+        return {(datastream, moment): pk for datastream, moment, pk in cursor.fetchall()}

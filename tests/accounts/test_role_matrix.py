@@ -87,6 +87,39 @@ EXPECTED: dict[str, set[str]] = {
     "consent.view_own_personal_data": LOGGED_IN,
     "consent.export_own_data": LOGGED_IN,
     "consent.delete_own_account": LOGGED_IN,
+    # challenges (challenges/rules.py). Objects: an open challenge, or a submitted proposal of
+    # the role's organisation in assessment; the jury member role is appointed to it (the
+    # chair) and declared no conflict (see _challenge / _proposal below; the other cases are
+    # in tests/challenges/test_rules.py)
+    "challenges.view_challenge": ALL,
+    "challenges.add_challenge": {roles.CIVIL_SERVANT, roles.ADMIN},
+    "challenges.change_challenge": {roles.CIVIL_SERVANT, roles.ADMIN},
+    "challenges.publish_challenge": {roles.CIVIL_SERVANT, roles.ADMIN},
+    "challenges.amend_challenge": {roles.CIVIL_SERVANT, roles.ADMIN},
+    "challenges.manage_challenge": {roles.CIVIL_SERVANT, roles.ADMIN},
+    "challenges.follow_challenge": LOGGED_IN,
+    "challenges.ask_question": {roles.ORGANISATION_MEMBER, roles.ORGANISATION_ADMIN, roles.ADMIN},
+    "challenges.answer_question": {roles.CIVIL_SERVANT, roles.ADMIN},
+    "challenges.add_proposal": {roles.ORGANISATION_MEMBER, roles.ORGANISATION_ADMIN, roles.ADMIN},
+    "challenges.change_proposal": {roles.ORGANISATION_MEMBER, roles.ORGANISATION_ADMIN,
+                                   roles.ADMIN},
+    "challenges.submit_proposal": {roles.ORGANISATION_MEMBER, roles.ORGANISATION_ADMIN,
+                                   roles.ADMIN},
+    "challenges.withdraw_proposal": {roles.ORGANISATION_MEMBER, roles.ORGANISATION_ADMIN,
+                                     roles.ADMIN},
+    "challenges.view_proposal": {roles.ORGANISATION_MEMBER, roles.ORGANISATION_ADMIN,
+                                 roles.CIVIL_SERVANT, roles.JURY_MEMBER, roles.ADMIN},
+    "challenges.view_attachment": {roles.ORGANISATION_MEMBER, roles.ORGANISATION_ADMIN,
+                                   roles.CIVIL_SERVANT, roles.JURY_MEMBER, roles.ADMIN},
+    "challenges.view_outcome_letter": {roles.ORGANISATION_MEMBER, roles.ORGANISATION_ADMIN,
+                                       roles.CIVIL_SERVANT, roles.ADMIN},
+    "challenges.appoint_jury": {roles.CIVIL_SERVANT, roles.ADMIN},
+    "challenges.view_jury_area": {roles.JURY_MEMBER, roles.CIVIL_SERVANT, roles.ADMIN},
+    "challenges.declare_conflict": {roles.JURY_MEMBER, roles.ADMIN},
+    "challenges.score_proposal": {roles.JURY_MEMBER, roles.ADMIN},
+    "challenges.finalise_ranking": {roles.JURY_MEMBER, roles.ADMIN},
+    "challenges.award": {roles.JURY_MEMBER, roles.ADMIN},
+    "challenges.not_award": {roles.JURY_MEMBER, roles.CIVIL_SERVANT, roles.ADMIN},
 }
 
 # Actions that only the rule grants, never the superuser as such: an admin has no DigiD session.
@@ -99,6 +132,10 @@ NOT_FOR_SUPERUSER_AS_SUCH = {
     # the author's own rights: an admin is not the author
     "ideas.change_idea", "ideas.appeal_rejection",
     "sensors.join_project", "sensors.manage_own_kit",
+    # challenges: an admin is not a member of the bidding organisation nor on the jury
+    "challenges.ask_question", "challenges.add_proposal", "challenges.change_proposal",
+    "challenges.submit_proposal", "challenges.withdraw_proposal", "challenges.declare_conflict",
+    "challenges.score_proposal", "challenges.finalise_ranking", "challenges.award",
 }
 
 # Permissions checked against an object; the value builds it from the role's organisation.
@@ -113,7 +150,30 @@ OBJECT_PERMISSIONS = {
     "ideas.decide_appeal": lambda organisation: IdeaFactory(moderation="appealed"),
     "sensors.manage_own_kit": lambda organisation: _someone_elses_kit(),
     "sensors.view_exact_location": lambda organisation: _someone_elses_kit(),
+    **{name: lambda organisation: _challenge() for name in (
+        "challenges.view_challenge", "challenges.follow_challenge", "challenges.ask_question",
+        "challenges.add_proposal", "challenges.view_jury_area", "challenges.declare_conflict",
+        "challenges.finalise_ranking", "challenges.award", "challenges.not_award",
+    )},
+    **{name: lambda organisation: _proposal(organisation) for name in (
+        "challenges.change_proposal", "challenges.submit_proposal",
+        "challenges.withdraw_proposal", "challenges.view_proposal",
+        "challenges.view_outcome_letter", "challenges.score_proposal",
+    )},
+    "challenges.view_attachment": lambda organisation: _proposal(organisation).attachments.get(),
 }
+
+
+def _challenge():
+    from tests.challenges.builders import matrix_challenge
+
+    return matrix_challenge()
+
+
+def _proposal(organisation):
+    from tests.challenges.builders import matrix_proposal
+
+    return matrix_proposal(organisation)
 
 
 def _someone_elses_kit():

@@ -90,9 +90,9 @@ def test_home_renders_section_items_as_escaped_cards(client, monkeypatch):
 
 
 def test_home_query_count_anonymous(client, django_assert_num_queries):
-    # The latest ideas and the sensor projects (one query each, however many there are);
-    # the other sections add nothing yet.
-    with django_assert_num_queries(2):
+    # The open challenges, the latest ideas and the sensor projects (one query each, however
+    # many there are); the pilots section adds nothing yet.
+    with django_assert_num_queries(3):
         response = client.get("/")
 
     assert response.status_code == 200
@@ -104,9 +104,9 @@ def test_home_query_count_logged_in(client, django_assert_num_queries):
 
     # The session, the user, the unread-notifications count in the header, and
     # django-sessionprofile's check of the session row plus its load of that row's user.
-    # The latest ideas and the sensor projects add one each; each later selector may add one
-    # query, not one per item.
-    with django_assert_num_queries(7):
+    # The open challenges, the latest ideas and the sensor projects add one each; each later
+    # selector may add one query, not one per item.
+    with django_assert_num_queries(8):
         response = client.get("/")
 
     assert response.status_code == 200

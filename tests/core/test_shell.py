@@ -32,8 +32,9 @@ def test_area_url_names_resolve_to_dutch_paths(path, url_name, _nl, _en):
 
 
 # /ideeen/ is the list of ideas now (tests/ideas/test_pages_public.py), /sensoren/ the list of
-# sensor projects (tests/sensors/test_projects.py).
-@pytest.mark.parametrize("path", ["/uitdagingen/", "/registers/"])
+# sensor projects (tests/sensors/test_projects.py), /uitdagingen/ the list of challenges
+# (tests/challenges/test_pages_public.py).
+@pytest.mark.parametrize("path", ["/registers/"])
 def test_public_area_page_explains_itself_and_says_it_is_being_built(client, path):
     _english(client)
 
@@ -47,8 +48,9 @@ def test_public_area_page_explains_itself_and_says_it_is_being_built(client, pat
 
 
 # /ideeen/ is the list of ideas now (tests/ideas/test_pages_public.py), /sensoren/ the list of
-# sensor projects (tests/sensors/test_projects.py).
-@pytest.mark.parametrize("path", ["/uitdagingen/", "/registers/"])
+# sensor projects (tests/sensors/test_projects.py), /uitdagingen/ the list of challenges
+# (tests/challenges/test_pages_public.py).
+@pytest.mark.parametrize("path", ["/registers/"])
 def test_public_area_page_explains_itself_in_dutch_by_default(client, path):
     response = client.get(path)
 

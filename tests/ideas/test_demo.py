@@ -131,3 +131,32 @@ def test_a_demo_resident_logging_in_through_the_mock_finds_her_ideas(demo, clien
     user = User.objects.get(pk=client.session["_auth_user_id"])
     assert user.display_name == "Fatima el Amrani"
     assert user.ideas.filter(moderation=Moderation.PUBLISHED).count() == 2
+
+
+
+def test_the_demo_links_the_heat_idea_to_a_published_challenge_once_there_is_one(demo):
+    from challenges.models import Challenge
+    from portal.ideas import demo as ideas_demo
+    from tests.challenges.builders import draft_challenge, open_challenge
+
+    heat = Idea.objects.get(title=ideas_demo.CHALLENGE_IDEA)
+    # Start without public challenges, whatever another demo loaded (status is not frozen).
+    IdeaLink.objects.filter(challenge__isnull=False).delete()
+    heat.events.filter(action=IdeaEvent.Action.LINK, text=ideas_demo.CHALLENGE_NOTE).delete()
+    Challenge.objects.update(status=Challenge.Status.DRAFT)
+    draft = draft_challenge(title="Hitte in de binnenstad (concept)", slug="hitte-concept")
+
+    assert "links to a challenge added: 0" in ideas_demo.load()
+    assert not heat.links.filter(challenge__isnull=False).exists()
+
+    unrelated = open_challenge(title="Minder verkeer bij scholen", slug="verkeer-scholen",
+                               problem="Ouders brengen hun kinderen met de auto.")
+    about_heat = open_challenge(title="Koele pleinen tegen hitte", slug="koele-pleinen")
+    assert "links to a challenge added: 1" in ideas_demo.load()
+    assert "links to a challenge added: 0" in ideas_demo.load()
+
+    link = heat.links.get(challenge__isnull=False)
+    assert link.challenge == about_heat
+    assert not IdeaLink.objects.filter(challenge__in=[draft, unrelated]).exists()
+    assert link.note == ideas_demo.CHALLENGE_NOTE
+    assert heat.events.filter(action=IdeaEvent.Action.LINK, text=link.note).count() == 1

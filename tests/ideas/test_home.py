@@ -76,8 +76,8 @@ def test_the_home_page_costs_one_query_for_the_ideas_whatever_their_number(
     for n in range(count):
         _idea(f"Idee nummer {n} voor Zwolle", days_ago=n)
 
-    # one for the ideas, one for the sensor projects
-    with django_assert_num_queries(2):
+    # one for the ideas, one for the sensor projects, one for the open challenges
+    with django_assert_num_queries(3):
         response = client.get("/")
 
     assert response.status_code == 200

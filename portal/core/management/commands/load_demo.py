@@ -12,6 +12,8 @@ DEMO_MODULES = [
     "portal.accounts.demo",
     "portal.consent.demo",
     "registry.demo",
+    # Before the ideas: the ideas demo links an idea to the heat challenge.
+    "challenges.demo",
     "portal.ideas.demo",
     "sensors.demo",
 ]
