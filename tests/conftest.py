@@ -47,8 +47,11 @@ def _small_sensor_demo(settings):
 
 
 @pytest.fixture(autouse=True)
-def _private_media_outside_the_working_tree(settings, tmp_path_factory):
+def _private_media_outside_the_working_tree(request, settings, tmp_path_factory):
     """Private files that tests write (e.g. the proposal attachments of the challenges demo,
     which `load_demo` loads in several apps' tests) go to pytest's temporary directory, never to
-    the working tree's private_media/. The storage reads the setting when it writes."""
+    the working tree's private_media/. The storage reads the setting when it writes. Not for
+    tests with the real Celery worker: it writes where its own settings say (the default)."""
+    if request.node.get_closest_marker("worker"):
+        return
     settings.PRIVATE_MEDIA_ROOT = str(tmp_path_factory.getbasetemp() / "private_media")
