@@ -34,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection
 
+from sensors.db import server_bound_cursor
 from sensors.models import (
     AggregateDirty,
     Datastream,
@@ -296,26 +297,10 @@ def _push_kit_sql() -> str:
     )
 
 
-def _prepared_cursor():
-    """On PostgreSQL a cursor that binds parameters on the server, so psycopg prepares the
-    statements a connection runs often (settings: OPTIONS prepare_threshold): the push's two
-    statements are parsed and planned once per connection instead of on every push. Django's
-    own cursors bind on the client and never prepare. Still Django's cursor wrapper, so the
-    queries are logged and counted as any other."""
-    if connection.vendor != "postgresql":
-        return connection.cursor()
-    import psycopg
-
-    connection.ensure_connection()
-    raw = psycopg.Cursor(connection.connection)
-    return connection.make_debug_cursor(raw) if connection.queries_logged \
-        else connection.make_cursor(raw)
-
-
 def kit_for_push(device_id: str) -> PushKit | None:
     """The kit with this device id and its raw datastreams, in one query; None if unknown.
     The caller checks the token (`secret_matches`) and `accepts_data`."""
-    with _prepared_cursor() as cursor:
+    with server_bound_cursor() as cursor:
         cursor.execute(_push_kit_sql(), [device_id])
         rows = cursor.fetchall()
     if not rows:
@@ -458,7 +443,7 @@ def _push_write(kit_id: int, targets, readings: list[Reading], *, stamp: datetim
         return 0
     qualities = [reading.quality | _range_flag(stream, reading.result)
                  for reading, (_value, stream) in zip(readings, targets, strict=True)]
-    with _prepared_cursor() as cursor:
+    with server_bound_cursor() as cursor:
         cursor.execute(_push_write_sql(), {
             # array literals as text: cheaper to send than psycopg's list dumping
             "ds": _array(reading.datastream_id for reading in readings),

@@ -26,13 +26,11 @@ import math
 import re
 import secrets
 from bisect import bisect_right
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from json.encoder import encode_basestring as encode_json_string
 from time import gmtime, strftime
 
-import psycopg
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import BigIntegerField, CharField, F, FloatField, Func, Q
@@ -40,8 +38,8 @@ from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
-from psycopg.pq import Format
 
+from sensors.db import server_bound_cursor
 from sensors.models import Aggregate, Datastream, Kit, ObservedProperty, Project
 
 MAP_FEED_SECONDS = 60
@@ -517,7 +515,7 @@ def _features_in_database(quantity: ObservedProperty, project_slug: str, now: da
     url_suffix = encode_json_string(shape.url_suffix)[1:]   # '/"'
     params = [*rows_params, shape.low, shape.high, now, url_prefix, url_suffix,
               shape.unit_json, shape.breakpoints or None]
-    with _binary_cursor() as cursor:
+    with server_bound_cursor(binary=True) as cursor:
         cursor.execute(_FEATURES_SQL.format(rows=rows_sql), params)
         features, projects = cursor.fetchone()
     return features or b"", json.loads(projects) if projects else {}
@@ -713,19 +711,6 @@ def datastream_series(*, datastream_id: int, interval: str, since: datetime,
     if connection.vendor != "postgresql":
         return list(rows)
     sql, params = rows.query.sql_with_params()
-    with _binary_cursor() as cursor:
+    with server_bound_cursor(binary=True) as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
-
-
-@contextmanager
-def _binary_cursor():
-    """A PostgreSQL cursor with server-side binding and binary results, wrapped by Django
-    (query logging, error translation) like `connection.cursor()`."""
-    connection.ensure_connection()
-    raw = psycopg.Cursor(connection.connection)
-    raw.format = Format.BINARY
-    cursor = (connection.make_debug_cursor(raw) if connection.queries_logged
-              else connection.make_cursor(raw))
-    with cursor:
-        yield cursor
